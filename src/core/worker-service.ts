@@ -1,0 +1,200 @@
+import { conflict, notFound, validationError } from '../domain/errors.js';
+import type { JsonValue } from '../domain/json.js';
+import type { WorkerCapacity } from '../domain/resources.js';
+import { isActive, isFinished, type TaskStatus } from '../domain/status.js';
+import type { Task, TaskPatch } from '../domain/task.js';
+import type { Worker, WorkerResources } from '../domain/worker.js';
+import { ClaimWaiters } from './claim-waiters.js';
+import { uuidv7 } from './ids.js';
+import type { Clock, EventBus, NewLogLine, TaskStore } from './ports.js';
+import type { TaskService } from './task-service.js';
+
+export interface WorkerRegistration {
+  id?: string;
+  name: string;
+  queues: string[];
+  resources: WorkerResources;
+  labels?: Record<string, string>;
+  executors?: string[];
+}
+
+export interface ClaimOptions {
+  limit: number;
+  /** How long to wait for work when none is there now (long poll); 0 answers at once. */
+  waitMs: number;
+  /** Free capacity now; defaults to the registered resources. */
+  capacity?: Partial<WorkerCapacity>;
+  signal?: AbortSignal;
+}
+
+/** What a worker says about one task it holds. Every part is optional. */
+export interface TaskReport {
+  status?: Extract<TaskStatus, 'spawned' | 'running' | 'completed' | 'failed' | 'timeout' | 'stopped' | 'queued'>;
+  progress?: number;
+  result?: JsonValue;
+  intermediateResults?: JsonValue[];
+  outputLocation?: string;
+  error?: string;
+  /** A failure that says nothing about the task (node lost, OOM): retry it. */
+  transient?: boolean;
+  clusterName?: string;
+  externalJobName?: string;
+  logs?: NewLogLine[];
+  message?: string;
+}
+
+export interface WorkerServiceSettings {
+  leaseMs: number;
+  /** A waiting claim re-checks the store this often, whatever it was told (a lost wake-up costs at most this). */
+  recheckMs: number;
+}
+
+const WORKER_STATUSES: ReadonlySet<string> = new Set(['spawned', 'running', 'completed', 'failed', 'timeout', 'stopped', 'queued']);
+
+/** Registration, heartbeats, long-poll claims and reports: the worker protocol's use cases. */
+export class WorkerService {
+  readonly waiters = new ClaimWaiters();
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly tasks: TaskService,
+    private readonly events: EventBus,
+    private readonly clock: Clock,
+    private readonly settings: WorkerServiceSettings,
+  ) {
+    events.subscribe((event) => {
+      if (event.type === 'task_queued') this.waiters.notify(event.queue, event.resources);
+    });
+  }
+
+  get leaseMs(): number {
+    return this.settings.leaseMs;
+  }
+
+  async register(registration: WorkerRegistration): Promise<Worker> {
+    if (registration.queues.length === 0) throw validationError('a worker must serve at least one queue', { field: 'queues' });
+    const now = this.clock.now();
+    const worker: Worker = {
+      id: registration.id ?? uuidv7(now),
+      name: registration.name,
+      queues: registration.queues,
+      resources: registration.resources,
+      labels: registration.labels ?? {},
+      executors: registration.executors ?? [],
+      registeredAt: now,
+      lastHeartbeatAt: now,
+    };
+    for (const queue of worker.queues) await this.store.ensureQueue(queue, now);
+    await this.store.upsertWorker(worker);
+    return worker;
+  }
+
+  async get(id: string): Promise<Worker> {
+    const worker = await this.store.getWorker(id);
+    if (!worker) throw notFound('worker', id);
+    return worker;
+  }
+
+  list(): Promise<Worker[]> {
+    return this.store.listWorkers();
+  }
+
+  /**
+   * Keeps the worker and the leases of its tasks alive. Answers which of the tasks the
+   * worker says it runs it must stop (cancelled, reassigned or gone).
+   */
+  async heartbeat(workerId: string, runningTaskIds: string[] = []): Promise<{ stop: string[] }> {
+    const now = this.clock.now();
+    if (!(await this.store.touchWorker(workerId, now))) throw notFound('worker', workerId);
+    await this.store.renewLeases(workerId, now + this.settings.leaseMs);
+    const stop: string[] = [];
+    for (const id of runningTaskIds) {
+      const task = await this.store.getTask(id);
+      if (!task || task.workerId !== workerId || !isActive(task.status)) stop.push(id);
+    }
+    return { stop };
+  }
+
+  /** Hands back what the worker holds (to its queue, no retry spent) and forgets it. */
+  async unregister(workerId: string): Promise<void> {
+    const held = await this.store.listTasks({ workerId, statuses: ['assigned', 'spawned', 'running'] }, { limit: 10_000, offset: 0 });
+    for (const task of held) {
+      await this.tasks.changeStatus(task.id, 'queued', { reason: 'worker left', expected: [task.status] }).catch(() => undefined);
+    }
+    if (!(await this.store.deleteWorker(workerId))) throw notFound('worker', workerId);
+  }
+
+  /**
+   * Claims up to `limit` fitting tasks. If there are none, waits (long poll) until one is
+   * queued that this worker fits, or until `waitMs` has passed; then answers what it got.
+   */
+  async claim(workerId: string, options: ClaimOptions): Promise<Task[]> {
+    const worker = await this.get(workerId);
+    const capacity: WorkerCapacity = {
+      cpuMillis: options.capacity?.cpuMillis ?? worker.resources.cpuMillis,
+      memoryBytes: options.capacity?.memoryBytes ?? worker.resources.memoryBytes,
+      gpuCount: options.capacity?.gpuCount ?? worker.resources.gpuCount,
+      gpuMemoryBytes: options.capacity?.gpuMemoryBytes ?? worker.resources.gpuMemoryBytes,
+      executors: options.capacity?.executors ?? worker.executors,
+    };
+    const deadline = this.clock.now() + options.waitMs;
+    for (;;) {
+      const now = this.clock.now();
+      const claimed = await this.store.claimTasks({
+        workerId,
+        queues: worker.queues,
+        capacity,
+        limit: options.limit,
+        now,
+        leaseMs: this.settings.leaseMs,
+      });
+      if (claimed.length > 0) {
+        for (const task of claimed) {
+          this.events.publish({ type: 'status_changed', taskId: task.id, from: 'queued', to: 'assigned', at: now });
+        }
+        return claimed;
+      }
+      const remaining = deadline - this.clock.now();
+      if (remaining <= 0 || options.signal?.aborted) return [];
+      await this.waiters.wait(worker.queues, capacity, Math.min(remaining, this.settings.recheckMs), options.signal);
+    }
+  }
+
+  /** Applies one report from the worker that holds the task. */
+  async report(workerId: string, taskId: string, report: TaskReport): Promise<Task> {
+    const task = await this.tasks.get(taskId);
+    if (task.workerId !== workerId || !isActive(task.status)) {
+      throw conflict(`task ${taskId} is not held by worker ${workerId} (it is ${task.status})`, {
+        id: taskId,
+        status: task.status,
+      });
+    }
+    if (report.status !== undefined && !WORKER_STATUSES.has(report.status)) {
+      throw validationError(`a worker cannot report status ${report.status}`, { field: 'status' });
+    }
+    if (report.logs?.length) await this.tasks.appendLogs(taskId, report.logs);
+    const patch: TaskPatch = {};
+    if (report.progress !== undefined) patch.progress = report.progress;
+    if (report.result !== undefined) patch.result = report.result;
+    if (report.intermediateResults !== undefined) patch.intermediateResults = report.intermediateResults;
+    if (report.outputLocation !== undefined) patch.outputLocation = report.outputLocation;
+    if (report.clusterName !== undefined) patch.clusterName = report.clusterName;
+    if (report.externalJobName !== undefined) patch.externalJobName = report.externalJobName;
+    const status = report.status;
+    if (status === undefined || status === task.status) {
+      return Object.keys(patch).length ? this.tasks.patch(taskId, patch) : task;
+    }
+    if (status === 'failed') {
+      const error = report.error ?? 'failed';
+      return (await this.tasks.fail(taskId, { error, transient: report.transient, patch })).task;
+    }
+    if (status === 'queued') patch.workerId = null;
+    if (isFinished(status) && report.error !== undefined) patch.error = report.error;
+    return this.tasks.changeStatus(taskId, status, {
+      reason: status === 'queued' ? 'handed back' : null,
+      message: report.message ?? report.error ?? null,
+      expected: [task.status],
+      patch,
+    });
+  }
+}
