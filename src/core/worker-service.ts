@@ -54,6 +54,7 @@ const WORKER_STATUSES: ReadonlySet<string> = new Set(['spawned', 'running', 'com
 /** Registration, heartbeats, long-poll claims and reports: the worker protocol's use cases. */
 export class WorkerService {
   readonly waiters = new ClaimWaiters();
+  private closing = false;
 
   constructor(
     private readonly store: TaskStore,
@@ -69,6 +70,12 @@ export class WorkerService {
 
   get leaseMs(): number {
     return this.settings.leaseMs;
+  }
+
+  /** Ends every waiting claim (empty answers) so a shutdown need not wait for long polls. */
+  shutdown(): void {
+    this.closing = true;
+    this.waiters.wakeAll();
   }
 
   async register(registration: WorkerRegistration): Promise<Worker> {
@@ -155,7 +162,7 @@ export class WorkerService {
         return claimed;
       }
       const remaining = deadline - this.clock.now();
-      if (remaining <= 0 || options.signal?.aborted) return [];
+      if (remaining <= 0 || options.signal?.aborted || this.closing) return [];
       await this.waiters.wait(worker.queues, capacity, Math.min(remaining, this.settings.recheckMs), options.signal);
     }
   }

@@ -1,0 +1,69 @@
+import { validationError } from '../../domain/errors.js';
+import { parseBytes, parseCpuMillis } from '../../domain/quantity.js';
+import type { ResourceRequirements, WorkerCapacity } from '../../domain/resources.js';
+import type { WorkerResources } from '../../domain/worker.js';
+import type { TaskInput } from '../../core/new-task.js';
+import type { TaskReport } from '../../core/worker-service.js';
+import type { ReportBody, ResourceRequest, TaskSubmission } from './schemas.js';
+
+type Quantity = string | number | undefined;
+
+function quantity(value: Quantity, field: string, parse: (v: string | number) => number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parse(value);
+  if (parsed === undefined) throw validationError(`${field}: cannot read ${JSON.stringify(value)} as a quantity`, { field });
+  return parsed;
+}
+
+export function toResources(request: ResourceRequest | undefined, field: string): Partial<ResourceRequirements> {
+  if (!request) return {};
+  const resources: Partial<ResourceRequirements> = {};
+  const cpu = quantity(request.cpu, `${field}.cpu`, parseCpuMillis);
+  const memory = quantity(request.memory, `${field}.memory`, parseBytes);
+  const gpuMemory = quantity(request.gpuMemory, `${field}.gpuMemory`, parseBytes);
+  if (cpu !== undefined) resources.cpuMillis = cpu;
+  if (memory !== undefined) resources.memoryBytes = memory;
+  if (gpuMemory !== undefined) resources.gpuMemoryBytes = gpuMemory;
+  if (request.gpus !== undefined) resources.gpuCount = request.gpus;
+  if (request.maxExecutionSeconds !== undefined) resources.maxExecutionSeconds = request.maxExecutionSeconds;
+  if (request.executor !== undefined) resources.executor = request.executor;
+  return resources;
+}
+
+export function toWorkerResources(request: Omit<ResourceRequest, 'maxExecutionSeconds' | 'executor'> | undefined): WorkerResources {
+  const parsed = toResources(request, 'resources');
+  return {
+    cpuMillis: parsed.cpuMillis ?? 0,
+    memoryBytes: parsed.memoryBytes ?? 0,
+    gpuCount: parsed.gpuCount ?? 0,
+    gpuMemoryBytes: parsed.gpuMemoryBytes ?? 0,
+  };
+}
+
+export function toCapacity(
+  request: (Omit<ResourceRequest, 'maxExecutionSeconds' | 'executor'> & { executors?: string[] }) | undefined,
+): Partial<WorkerCapacity> | undefined {
+  if (!request) return undefined;
+  const capacity: Partial<WorkerCapacity> = toResources(request, 'capacity');
+  if (request.executors) capacity.executors = request.executors;
+  return capacity;
+}
+
+export function toTaskInput(body: TaskSubmission, field = 'body'): TaskInput {
+  const { resources, ...rest } = body;
+  // The body came from JSON.parse, so its open-ended fields are JSON values.
+  return { ...(rest as Omit<TaskInput, 'resources'>), resources: toResources(resources, `${field}.resources`) };
+}
+
+export function toReport(body: ReportBody, now: number): TaskReport {
+  const { logs, ...rest } = body;
+  return {
+    ...(rest as Omit<TaskReport, 'logs'>),
+    logs: logs?.map((line) => ({
+      at: line.at ?? now,
+      stream: line.stream ?? 'stdout',
+      level: line.level ?? 'info',
+      message: line.message,
+    })),
+  };
+}

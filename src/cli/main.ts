@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+import { ConfigError, describeSettings, isLoopback, loadConfig, type Config } from '../config.js';
+import { startServer } from '../main.js';
+import { migrateDatabase } from '../store/open-store.js';
+
+const HELP = `taskhub — ML task orchestration server
+
+Usage:
+  taskhub serve      start the server (applies pending migrations first)
+  taskhub migrate    apply pending database migrations and exit
+  taskhub --help     show this text
+
+Settings (environment variables; TASKHUB_CONFIG names an optional JSON file with the same keys):
+${describeSettings()}
+`;
+
+async function serve(config: Config): Promise<void> {
+  if (!isLoopback(config.host) && config.apiToken === '') {
+    console.warn(
+      `WARNING: listening on ${config.host} with no authentication: anyone who can reach this port can submit and run tasks. Set TASKHUB_API_TOKEN.`,
+    );
+  }
+  const server = await startServer(config);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down: finishing requests in flight');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('shutdown failed:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? 'serve';
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
+  switch (command) {
+    case 'serve':
+      await serve(config);
+      return -1;
+    case 'migrate': {
+      const applied = await migrateDatabase(config.databaseUrl);
+      console.log(`applied ${applied} migration(s)`);
+      return 0;
+    }
+    default:
+      console.error(`unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

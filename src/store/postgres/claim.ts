@@ -1,0 +1,64 @@
+import type pg from 'pg';
+import type { ClaimRequest } from '../../core/ports.js';
+import type { Task } from '../../domain/task.js';
+import { TASK_SELECT_LIST, rowToTask, type TaskRow } from '../task-columns.js';
+
+// The fit predicates of SqliteStore.claimTasks. $1 queues, $2 now, $3–$6 capacity, $7 executors.
+const CLAIMABLE = `status = 'queued' AND queue = ANY($1::text[]) AND eligible_at <= $2
+  AND cpu_millis <= $3 AND memory_bytes <= $4 AND gpu_count <= $5 AND gpu_memory_bytes <= $6
+  AND (executor IS NULL OR executor = ANY($7::text[]))`;
+
+// SQLite sorts NULL first in ascending order; PostgreSQL last unless told.
+const CLAIM_ORDER = 'priority DESC, queued_at NULLS FIRST, id';
+
+const PRE_CHECK = `SELECT 1 FROM tasks WHERE ${CLAIMABLE} LIMIT 1`;
+
+/**
+ * One statement, so one implicit transaction: lock the first fitting rows, skipping rows
+ * another instance's claim holds (SKIP LOCKED; a row claimed and committed meanwhile is
+ * re-checked against `status = 'queued'` and dropped), move them to `assigned` under the
+ * worker's lease, and record the change, all or nothing.
+ */
+const CLAIM = `
+WITH picked AS (
+  SELECT id FROM tasks WHERE ${CLAIMABLE}
+  ORDER BY ${CLAIM_ORDER} LIMIT $8
+  FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE tasks t SET status = 'assigned', worker_id = $9, lease_expires_at = $10, status_changed_at = $2,
+    updated_at = $2, status_reason = 'claimed', status_message = NULL
+  FROM picked WHERE t.id = picked.id
+  RETURNING t.*
+), history AS (
+  INSERT INTO task_status_changes (task_id, from_status, to_status, at, reason, message, worker_id)
+  SELECT id, 'queued', 'assigned', $2, 'claimed', NULL, worker_id FROM claimed ORDER BY ${CLAIM_ORDER}
+)
+SELECT ${TASK_SELECT_LIST} FROM claimed ORDER BY ${CLAIM_ORDER}`;
+
+/**
+ * Claims outside group commit: claims from many instances must run side by side, and row
+ * locks, not a single writer, keep each task claimed once. Most polls find nothing, so a
+ * plain read answers those without taking any lock.
+ */
+export async function claimTasks(pool: pg.Pool, request: ClaimRequest): Promise<Task[]> {
+  if (request.queues.length === 0 || request.limit <= 0) return [];
+  const { capacity } = request;
+  const fit = [
+    request.queues,
+    request.now,
+    capacity.cpuMillis,
+    capacity.memoryBytes,
+    capacity.gpuCount,
+    capacity.gpuMemoryBytes,
+    capacity.executors,
+  ];
+  const candidates = await pool.query(PRE_CHECK, fit);
+  if (candidates.rowCount === 0) return [];
+  const claimed = await pool.query<TaskRow>(CLAIM, [
+    ...fit,
+    request.limit,
+    request.workerId,
+    request.now + request.leaseMs,
+  ]);
+  return claimed.rows.map(rowToTask);
+}

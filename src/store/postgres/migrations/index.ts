@@ -1,0 +1,4 @@
+import { sql as initial } from './0001-initial.js';
+
+/** Append-only: never edit a shipped migration, add the next one. Versions match SQLite's. */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [{ version: 1, sql: initial }];

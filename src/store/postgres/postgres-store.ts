@@ -1,0 +1,293 @@
+import type pg from 'pg';
+import type {
+  ClaimRequest,
+  NewLogLine,
+  NewTask,
+  Page,
+  StatusUpdate,
+  TaskFilter,
+  TaskStore,
+} from '../../core/ports.js';
+import type { JsonObject } from '../../domain/json.js';
+import type { EpochMs, LogLine, StatusChange, Task, TaskPatch } from '../../domain/task.js';
+import type { Queue, Worker } from '../../domain/worker.js';
+import { GroupCommit } from '../group-commit.js';
+import { rowToQueue, rowToStatusChange, rowToWorker, workerToRow, type WorkerRow } from '../row-mapping.js';
+import { TASK_COLUMNS, TASK_SELECT_LIST, patchToColumns, rowToTask, taskToRow, type TaskRow } from '../task-columns.js';
+import { buildTaskWhere } from '../task-filter.js';
+import { claimTasks } from './claim.js';
+import { insertRows } from './insert-rows.js';
+import { migratePostgres } from './migrate.js';
+import { createPool, type PoolOptions } from './pg-pool.js';
+
+type Client = pg.PoolClient;
+type StatusChangeRow = Parameters<typeof rowToStatusChange>[0];
+
+const ACTIVE = `status IN ('assigned', 'spawned', 'running')`;
+const HISTORY_COLUMNS = ['task_id', 'from_status', 'to_status', 'at', 'reason', 'message', 'worker_id'];
+
+const placeholder = (index: number) => `$${index}`;
+
+/** `column = $n, …` for a list of columns, numbering from `first`. */
+function assignments(columns: Array<[string, unknown]>, first = 1): string {
+  return columns.map(([column], index) => `${column} = $${first + index}`).join(', ');
+}
+
+/**
+ * The shared store: many taskhub instances on one PostgreSQL database. Writes go through
+ * group commit on one pooled connection per batch; reads use the pool; claims run on their
+ * own (see claim.ts) so that claimers in several instances proceed side by side.
+ */
+export class PostgresStore implements TaskStore {
+  readonly engine = 'postgres' as const;
+  private readonly writes: GroupCommit<Client>;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.writes = new GroupCommit<Client>((body) => this.transaction(body));
+  }
+
+  /** Connects, applies pending migrations, and returns the store. */
+  static async open(connectionString: string, options: PoolOptions = {}): Promise<PostgresStore> {
+    const pool = createPool(connectionString, options);
+    try {
+      await migratePostgres(pool);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new PostgresStore(pool);
+  }
+
+  private async transaction(body: (client: Client) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await body(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      // A connection that cannot even roll back is discarded rather than reused.
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async query<T>(sql: string, params: unknown[] = [], client: pg.ClientBase | pg.Pool = this.pool): Promise<T[]> {
+    return (await client.query(sql, params)).rows as T[];
+  }
+
+  private async recordChanges(client: Client, changes: Array<Omit<StatusChange, 'id'>>): Promise<void> {
+    const rows = changes.map((c) => [c.taskId, c.from, c.to, c.at, c.reason, c.message, c.workerId]);
+    await insertRows(client, 'task_status_changes', HISTORY_COLUMNS, rows);
+  }
+
+  insertTasks(tasks: NewTask[]): Promise<void> {
+    if (tasks.length === 0) return Promise.resolve();
+    const rows = tasks.map(({ task, secrets }) => [...taskToRow(task), secrets === null ? null : JSON.stringify(secrets)]);
+    const changes = tasks.map(({ task }) => ({
+      taskId: task.id,
+      from: null,
+      to: task.status,
+      at: task.createdAt,
+      reason: task.statusReason,
+      message: task.statusMessage,
+      workerId: null,
+    }));
+    return this.writes.run(async (client) => {
+      await insertRows(client, 'tasks', [...TASK_COLUMNS, 'secrets'], rows);
+      await this.recordChanges(client, changes);
+    });
+  }
+
+  async getTask(id: string): Promise<Task | undefined> {
+    const [row] = await this.query<TaskRow>(`SELECT ${TASK_SELECT_LIST} FROM tasks WHERE id = $1`, [id]);
+    return row && rowToTask(row);
+  }
+
+  async listTasks(filter: TaskFilter, page: Page): Promise<Task[]> {
+    const { where, params } = buildTaskWhere(filter, placeholder);
+    const order = filter.oldestFirst ? 'created_at ASC, id ASC' : 'created_at DESC, id DESC';
+    const n = params.length;
+    const rows = await this.query<TaskRow>(
+      `SELECT ${TASK_SELECT_LIST} FROM tasks ${where} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
+      [...params, page.limit, page.offset],
+    );
+    return rows.map(rowToTask);
+  }
+
+  async countTasks(filter: TaskFilter): Promise<number> {
+    const { where, params } = buildTaskWhere(filter, placeholder);
+    const [row] = await this.query<{ n: number }>(`SELECT count(*) AS n FROM tasks ${where}`, params);
+    return row!.n;
+  }
+
+  countByStatus(): Promise<Record<string, number>> {
+    return this.countGrouped('status');
+  }
+
+  countByType(): Promise<Record<string, number>> {
+    return this.countGrouped('type');
+  }
+
+  private async countGrouped(column: 'status' | 'type'): Promise<Record<string, number>> {
+    const rows = await this.query<{ k: string; n: number }>(`SELECT ${column} AS k, count(*) AS n FROM tasks GROUP BY ${column}`);
+    return Object.fromEntries(rows.map((row) => [row.k, row.n]));
+  }
+
+  async getSecrets(taskId: string): Promise<JsonObject | null> {
+    const [row] = await this.query<{ secrets: string | null }>('SELECT secrets FROM tasks WHERE id = $1', [taskId]);
+    return row?.secrets ? (JSON.parse(row.secrets) as JsonObject) : null;
+  }
+
+  patchTask(taskId: string, patch: TaskPatch, at: EpochMs): Promise<Task | undefined> {
+    const columns = patchToColumns(patch);
+    columns.push(['updated_at', at]);
+    return this.writes.run(async (client) => {
+      const [row] = await this.query<TaskRow>(
+        `UPDATE tasks SET ${assignments(columns)} WHERE id = $${columns.length + 1} RETURNING ${TASK_SELECT_LIST}`,
+        [...columns.map(([, value]) => value), taskId],
+        client,
+      );
+      return row && rowToTask(row);
+    });
+  }
+
+  changeStatus(update: StatusUpdate): Promise<Task | undefined> {
+    const columns = patchToColumns(update.patch);
+    columns.push(['status', update.to], ['status_changed_at', update.at], ['updated_at', update.at]);
+    columns.push(['status_reason', update.reason], ['status_message', update.message]);
+    const n = columns.length;
+    return this.writes.run(async (client) => {
+      const [row] = await this.query<TaskRow>(
+        `UPDATE tasks SET ${assignments(columns)} WHERE id = $${n + 1} AND status = $${n + 2} RETURNING ${TASK_SELECT_LIST}`,
+        [...columns.map(([, value]) => value), update.taskId, update.from],
+        client,
+      );
+      if (!row) return undefined;
+      const task = rowToTask(row);
+      const { taskId, from, to, at, reason, message } = update;
+      await this.recordChanges(client, [{ taskId, from, to, at, reason, message, workerId: task.workerId }]);
+      return task;
+    });
+  }
+
+  deleteTask(taskId: string): Promise<boolean> {
+    return this.writes.run(async (client) => {
+      const deleted = (await client.query('DELETE FROM tasks WHERE id = $1', [taskId])).rowCount === 1;
+      await client.query('DELETE FROM task_logs WHERE task_id = $1', [taskId]);
+      await client.query('DELETE FROM task_status_changes WHERE task_id = $1', [taskId]);
+      return deleted;
+    });
+  }
+
+  async statusHistory(taskId: string): Promise<StatusChange[]> {
+    const rows = await this.query<StatusChangeRow>(
+      'SELECT id, task_id, from_status, to_status, at, reason, message, worker_id FROM task_status_changes WHERE task_id = $1 ORDER BY id',
+      [taskId],
+    );
+    return rows.map(rowToStatusChange);
+  }
+
+  claimTasks(request: ClaimRequest): Promise<Task[]> {
+    return claimTasks(this.pool, request);
+  }
+
+  renewLeases(workerId: string, until: EpochMs): Promise<number> {
+    return this.writes.run(async (client) => {
+      const result = await client.query(`UPDATE tasks SET lease_expires_at = $1 WHERE worker_id = $2 AND ${ACTIVE}`, [
+        until,
+        workerId,
+      ]);
+      return result.rowCount ?? 0;
+    });
+  }
+
+  async findExpired(now: EpochMs, limit: number): Promise<Task[]> {
+    const rows = await this.query<TaskRow>(
+      `SELECT ${TASK_SELECT_LIST} FROM tasks WHERE ${ACTIVE}
+         AND (lease_expires_at < $1 OR (max_execution_seconds > 0 AND started_at + max_execution_seconds * 1000 < $1))
+       LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map(rowToTask);
+  }
+
+  appendLogs(taskId: string, lines: NewLogLine[]): Promise<void> {
+    if (lines.length === 0) return Promise.resolve();
+    const rows = lines.map((line) => [taskId, line.at, line.stream, line.level, line.message]);
+    return this.writes.run((client) => insertRows(client, 'task_logs', ['task_id', 'at', 'stream', 'level', 'message'], rows));
+  }
+
+  readLogs(taskId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+    return this.query<LogLine>(
+      'SELECT seq, at, stream, level, message FROM task_logs WHERE task_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [taskId, afterSeq, limit],
+    );
+  }
+
+  upsertWorker(worker: Worker): Promise<void> {
+    const row = workerToRow(worker);
+    const values = [row.id, row.name, row.queues, row.resources, row.labels, row.executors, row.registered_at, row.last_heartbeat_at];
+    return this.writes.run(async (client) => {
+      await client.query(
+        `INSERT INTO workers (id, name, queues, resources, labels, executors, registered_at, last_heartbeat_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, queues = excluded.queues, resources = excluded.resources,
+           labels = excluded.labels, executors = excluded.executors, last_heartbeat_at = excluded.last_heartbeat_at`,
+        values,
+      );
+    });
+  }
+
+  async getWorker(id: string): Promise<Worker | undefined> {
+    const [row] = await this.query<WorkerRow>('SELECT * FROM workers WHERE id = $1', [id]);
+    return row && rowToWorker(row);
+  }
+
+  async listWorkers(): Promise<Worker[]> {
+    return (await this.query<WorkerRow>('SELECT * FROM workers ORDER BY registered_at')).map(rowToWorker);
+  }
+
+  touchWorker(id: string, at: EpochMs): Promise<boolean> {
+    return this.writes.run(
+      async (client) => (await client.query('UPDATE workers SET last_heartbeat_at = $1 WHERE id = $2', [at, id])).rowCount === 1,
+    );
+  }
+
+  deleteWorker(id: string): Promise<boolean> {
+    return this.writes.run(async (client) => (await client.query('DELETE FROM workers WHERE id = $1', [id])).rowCount === 1);
+  }
+
+  ensureQueue(name: string, at: EpochMs): Promise<Queue> {
+    return this.writes.run(async (client) => {
+      await client.query('INSERT INTO queues (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, at]);
+      const [row] = await this.query<{ name: string; created_at: number }>(
+        'SELECT name, created_at FROM queues WHERE name = $1',
+        [name],
+        client,
+      );
+      return rowToQueue(row!);
+    });
+  }
+
+  async listQueues(): Promise<Queue[]> {
+    return (await this.query<{ name: string; created_at: number }>('SELECT name, created_at FROM queues ORDER BY name')).map(
+      rowToQueue,
+    );
+  }
+
+  async queueDepths(): Promise<Record<string, number>> {
+    const rows = await this.query<{ name: string; n: number }>(
+      `SELECT q.name AS name, (SELECT count(*) FROM tasks t WHERE t.status = 'queued' AND t.queue = q.name) AS n
+       FROM queues q ORDER BY q.name`,
+    );
+    return Object.fromEntries(rows.map((row) => [row.name, row.n]));
+  }
+
+  async close(): Promise<void> {
+    await this.writes.drain();
+    await this.pool.end();
+  }
+}
