@@ -18,6 +18,8 @@ export interface Config {
   retryDelayMs: number;
   /** Longest a claim may wait for work (long poll). */
   maxClaimWaitMs: number;
+  /** A waiting claim re-reads the queue this often even if no notification woke it. */
+  claimRecheckMs: number;
 }
 
 interface Setting {
@@ -61,6 +63,12 @@ const SETTINGS: Setting[] = [
   { key: 'leaseCheckMs', env: 'TASKHUB_LEASE_CHECK_MS', parse: integer(10, 3_600_000), describe: 'how often expired leases are swept' },
   { key: 'retryDelayMs', env: 'TASKHUB_RETRY_DELAY_MS', parse: integer(0, 86_400_000), describe: 'retry back-off per retry' },
   { key: 'maxClaimWaitMs', env: 'TASKHUB_MAX_CLAIM_WAIT_MS', parse: integer(0, 600_000), describe: 'longest long poll' },
+  {
+    key: 'claimRecheckMs',
+    env: 'TASKHUB_CLAIM_RECHECK_MS',
+    parse: integer(10, 600_000),
+    describe: 'a waiting claim re-reads the queue this often without a notification',
+  },
 ];
 
 export const DEFAULTS: Config = {
@@ -76,6 +84,9 @@ export const DEFAULTS: Config = {
   // Mimir AIP delays a retry by retry_count minutes.
   retryDelayMs: 60_000,
   maxClaimWaitMs: 60_000,
+  // Notifications wake a waiting claim within a millisecond; the re-check only bounds what a
+  // lost notification (a dropped LISTEN connection) can cost.
+  claimRecheckMs: 1_000,
 };
 
 export class ConfigError extends Error {

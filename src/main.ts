@@ -25,8 +25,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const tasks = new TaskService(store, events, blobs, systemClock, { retryDelayMs: config.retryDelayMs });
   const workers = new WorkerService(store, tasks, events, systemClock, {
     leaseMs: config.leaseMs,
-    // A claim that missed its wake-up re-reads the queue after at most 1 s.
-    recheckMs: 1_000,
+    recheckMs: config.claimRecheckMs,
   });
   let closing = false;
   const app = await buildServer(

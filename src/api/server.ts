@@ -2,7 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import { TaskhubError } from '../domain/errors.js';
 import { classifyError } from './errors.js';
 import type { ApiContext } from './native/context.js';
 import { nativeApi } from './native/plugin.js';
@@ -27,6 +28,13 @@ export async function buildServer(context: ApiContext, options: ServerOptions): 
     }),
     // Batches of 1000 tasks with their inputs exceed Fastify's 1 MiB default.
     bodyLimit: 16 * 1024 * 1024,
+    // Ids may be 256 characters (IdParams); the router's default limit of 100 answered 414 before them.
+    routerOptions: { maxParamLength: 1024 },
+    // Errors the router raises before any route (a bad %-escape, an over-long parameter) get our error body too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const classified = classifyError(error);
+      return reply.code(classified.status).send({ error: { code: classified.code, message: classified.message } });
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -47,6 +55,17 @@ export async function buildServer(context: ApiContext, options: ServerOptions): 
     reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
   );
 
+  // Values no database keeps as sent, refused before a handler passes them on (they were 500s):
+  // Infinity (Ajv coerces the text "1e400" to it and then skips its range checks; JSON.parse
+  // reads 1e400 as it), and the NUL character (PostgreSQL refuses it in text and jsonb; refused
+  // on SQLite too, so that both engines take the same tasks).
+  app.addHook('preHandler', async (request) => {
+    for (const [part, value] of [['querystring', request.query], ['params', request.params], ['body', request.body]] as const) {
+      const problem = unstorableValue(value, part);
+      if (problem) throw new TaskhubError('VALIDATION', problem.message, { field: problem.field });
+    }
+  });
+
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get(
     '/health',
@@ -64,4 +83,23 @@ export async function buildServer(context: ApiContext, options: ServerOptions): 
 
   await app.register(nativeApi(context), { prefix: '/v1' });
   return app;
+}
+
+/** The first value inside a parsed request part that no store keeps as sent, if any. */
+function unstorableValue(value: unknown, path: string): { field: string; message: string } | undefined {
+  const stack: Array<[unknown, string]> = [[value, path]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [current, field] = item;
+    if (typeof current === 'number') {
+      if (!Number.isFinite(current)) return { field, message: `${field} must be a finite number` };
+    } else if (typeof current === 'string') {
+      if (current.includes('\u0000')) return { field, message: `${field} must not contain the NUL character (\\u0000)` };
+    } else if (current !== null && typeof current === 'object' && !ArrayBuffer.isView(current)) {
+      for (const key in current) {
+        if (key.includes('\u0000')) return { field, message: `${field} has a key with the NUL character (\\u0000)` };
+        stack.push([(current as Record<string, unknown>)[key], `${field}/${key}`]);
+      }
+    }
+  }
+  return undefined;
 }

@@ -55,7 +55,7 @@ export class LeaseMonitor {
       await this.tasks.changeStatus(task.id, 'timeout', {
         reason: 'max execution time exceeded',
         message: `ran longer than ${task.resources.maxExecutionSeconds} s`,
-        expected: [task.status],
+        current: task,
         patch: { error: `max execution time of ${task.resources.maxExecutionSeconds} s exceeded` },
       });
       return;
@@ -65,14 +65,14 @@ export class LeaseMonitor {
       await this.tasks.changeStatus(task.id, 'queued', {
         reason: 'lease expired',
         message: lost,
-        expected: [task.status],
+        current: task,
         patch: { retryCount: task.retryCount + 1, retryReason: lost, eligibleAt: now },
       });
     } else {
       await this.tasks.changeStatus(task.id, 'failed', {
         reason: 'lease expired',
         message: lost,
-        expected: [task.status],
+        current: task,
         patch: { error: `${lost}; retries exhausted (${task.maxRetries})` },
       });
     }

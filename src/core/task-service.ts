@@ -16,6 +16,8 @@ export interface StatusChangeOptions {
   force?: boolean;
   /** Fail unless the task is in one of these statuses now. */
   expected?: readonly TaskStatus[];
+  /** The task as the caller just read it: saves reading it again (the compare-and-set still guards it). */
+  current?: Task;
 }
 
 export interface FailOptions {
@@ -101,7 +103,7 @@ export class TaskService {
    * compare-and-set on the status we read. Losing a race is a CONFLICT, never an overwrite.
    */
   async changeStatus(id: string, to: TaskStatus, options: StatusChangeOptions = {}): Promise<Task> {
-    const task = await this.get(id);
+    const task = options.current ?? (await this.get(id));
     if (options.expected && !options.expected.includes(task.status)) {
       throw invalidTransition(id, task.status, to);
     }
@@ -141,7 +143,7 @@ export class TaskService {
   async cancel(id: string, options: StatusChangeOptions = {}): Promise<Task> {
     const task = await this.get(id);
     if (isFinished(task.status)) throw invalidTransition(id, task.status, 'stopped');
-    return this.changeStatus(id, 'stopped', { reason: 'cancelled', ...options, expected: [task.status] });
+    return this.changeStatus(id, 'stopped', { reason: 'cancelled', ...options, current: task });
   }
 
   /**
@@ -149,8 +151,8 @@ export class TaskService {
    * DeadlineExceeded) sends the task back to its queue while retries remain, eligible again
    * after retryCount × the retry delay.
    */
-  async fail(id: string, options: FailOptions): Promise<{ task: Task; requeued: boolean }> {
-    const task = await this.get(id);
+  async fail(id: string, options: FailOptions & { current?: Task }): Promise<{ task: Task; requeued: boolean }> {
+    const task = options.current ?? (await this.get(id));
     const transient = options.transient ?? isTransientError(options.error);
     if (transient && task.retryCount < task.maxRetries && !isFinished(task.status)) {
       const retryCount = task.retryCount + 1;
@@ -158,7 +160,7 @@ export class TaskService {
         reason: 'retry',
         message: options.error,
         force: options.force,
-        expected: [task.status],
+        current: task,
         patch: {
           ...options.patch,
           queue: task.queue ?? DEFAULT_QUEUE,
@@ -174,7 +176,7 @@ export class TaskService {
       reason: options.reason ?? 'failed',
       message: options.error,
       force: options.force,
-      expected: [task.status],
+      current: task,
       patch: { ...options.patch, error: options.error },
     });
     return { task: failed, requeued: false };

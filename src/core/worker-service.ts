@@ -126,7 +126,7 @@ export class WorkerService {
   async unregister(workerId: string): Promise<void> {
     const held = await this.store.listTasks({ workerId, statuses: ['assigned', 'spawned', 'running'] }, { limit: 10_000, offset: 0 });
     for (const task of held) {
-      await this.tasks.changeStatus(task.id, 'queued', { reason: 'worker left', expected: [task.status] }).catch(() => undefined);
+      await this.tasks.changeStatus(task.id, 'queued', { reason: 'worker left', current: task }).catch(() => undefined);
     }
     if (!(await this.store.deleteWorker(workerId))) throw notFound('worker', workerId);
   }
@@ -145,25 +145,30 @@ export class WorkerService {
       executors: options.capacity?.executors ?? worker.executors,
     };
     const deadline = this.clock.now() + options.waitMs;
-    for (;;) {
-      const now = this.clock.now();
-      const claimed = await this.store.claimTasks({
-        workerId,
-        queues: worker.queues,
-        capacity,
-        limit: options.limit,
-        now,
-        leaseMs: this.settings.leaseMs,
-      });
-      if (claimed.length > 0) {
-        for (const task of claimed) {
-          this.events.publish({ type: 'status_changed', taskId: task.id, from: 'queued', to: 'assigned', at: now });
+    const ticket = this.waiters.take(worker.queues, capacity);
+    try {
+      for (;;) {
+        const now = this.clock.now();
+        const claimed = await this.store.claimTasks({
+          workerId,
+          queues: worker.queues,
+          capacity,
+          limit: options.limit,
+          now,
+          leaseMs: this.settings.leaseMs,
+        });
+        if (claimed.length > 0) {
+          for (const task of claimed) {
+            this.events.publish({ type: 'status_changed', taskId: task.id, from: 'queued', to: 'assigned', at: now });
+          }
+          return claimed;
         }
-        return claimed;
+        const remaining = deadline - this.clock.now();
+        if (remaining <= 0 || options.signal?.aborted || this.closing) return [];
+        await ticket.sleep(Math.min(remaining, this.settings.recheckMs), options.signal);
       }
-      const remaining = deadline - this.clock.now();
-      if (remaining <= 0 || options.signal?.aborted || this.closing) return [];
-      await this.waiters.wait(worker.queues, capacity, Math.min(remaining, this.settings.recheckMs), options.signal);
+    } finally {
+      ticket.release();
     }
   }
 
@@ -193,14 +198,14 @@ export class WorkerService {
     }
     if (status === 'failed') {
       const error = report.error ?? 'failed';
-      return (await this.tasks.fail(taskId, { error, transient: report.transient, patch })).task;
+      return (await this.tasks.fail(taskId, { error, transient: report.transient, patch, current: task })).task;
     }
     if (status === 'queued') patch.workerId = null;
     if (isFinished(status) && report.error !== undefined) patch.error = report.error;
     return this.tasks.changeStatus(taskId, status, {
       reason: status === 'queued' ? 'handed back' : null,
       message: report.message ?? report.error ?? null,
-      expected: [task.status],
+      current: task,
       patch,
     });
   }

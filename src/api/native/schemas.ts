@@ -6,6 +6,8 @@ const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);
 const Json = Type.Unknown();
 const JsonObject = Type.Record(Type.String(), Type.Unknown());
+/** Integers past this reach the databases as floats: SQLite refuses them as OFFSET, PostgreSQL's BIGINT overflows. */
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const Quantity = Type.Union([Type.String({ maxLength: 32 }), Type.Number({ minimum: 0 })]);
 
 export const Status = Type.Union(TASK_STATUSES.map((status) => Type.Literal(status)));
@@ -132,7 +134,7 @@ export const TaskListQuery = Type.Object(
     type: Type.Optional(Type.String()),
     workerId: Type.Optional(Type.String()),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    offset: Type.Integer({ minimum: 0, maximum: MAX_SAFE, default: 0 }),
   },
   { additionalProperties: false },
 );
@@ -152,14 +154,14 @@ export const LogLineInput = Type.Object(
     message: Type.String({ maxLength: 65_536 }),
     stream: Type.Optional(Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('system')])),
     level: Type.Optional(Type.String({ maxLength: 16 })),
-    at: Type.Optional(Type.Integer({ minimum: 0 })),
+    at: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SAFE })),
   },
   { additionalProperties: false },
 );
 
 export const LogsQuery = Type.Object(
   {
-    after: Type.Integer({ minimum: 0, default: 0 }),
+    after: Type.Integer({ minimum: 0, maximum: MAX_SAFE, default: 0 }),
     limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
   },
   { additionalProperties: false },

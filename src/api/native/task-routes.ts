@@ -196,26 +196,33 @@ export function taskRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
 
     const BlobParams = Type.Object({ id: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1, maxLength: 128 }) });
 
-    app.put(
-      '/tasks/:id/blobs/:name',
-      {
-        schema: {
-          tags,
-          summary: 'Store a binary result (body: raw bytes)',
-          params: BlobParams,
-          response: {
-            201: Type.Object({ name: Type.String(), size: Type.Integer(), contentType: Type.String(), sha256: Type.String() }),
-            ...errors,
+    // A blob is the bytes as sent, whatever their content type (JSON, text, images, none):
+    // with the JSON parser in place a JSON body arrived parsed, and hashing it failed (500).
+    const blobUpload: FastifyPluginAsyncTypebox = async (blobs) => {
+      blobs.removeAllContentTypeParsers();
+      blobs.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 256 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+      blobs.put(
+        '/tasks/:id/blobs/:name',
+        {
+          schema: {
+            tags,
+            summary: 'Store a binary result (body: raw bytes)',
+            params: BlobParams,
+            response: {
+              201: Type.Object({ name: Type.String(), size: Type.Integer(), contentType: Type.String(), sha256: Type.String() }),
+              ...errors,
+            },
           },
         },
-      },
-      async (request, reply) => {
-        const data = request.body as Buffer;
-        const contentType = request.headers['content-type'] ?? 'application/octet-stream';
-        const sha256 = createHash('sha256').update(data).digest('hex');
-        return reply.code(201).send(await tasks.putBlob(request.params.id, request.params.name, data, contentType, sha256));
-      },
-    );
+        async (request, reply) => {
+          const data = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+          const contentType = request.headers['content-type'] || 'application/octet-stream';
+          const sha256 = createHash('sha256').update(data).digest('hex');
+          return reply.code(201).send(await tasks.putBlob(request.params.id, request.params.name, data, contentType, sha256));
+        },
+      );
+    };
+    await app.register(blobUpload);
 
     app.get(
       '/tasks/:id/blobs/:name',

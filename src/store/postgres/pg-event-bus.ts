@@ -40,7 +40,9 @@ export class PgEventBus implements EventBus {
     private readonly options: PgEventBusOptions,
   ) {
     this.local = new InProcessEventBus(options.onError);
-    this.publisher = new pg.Pool({ connectionString, max: 1 });
+    // Kept open (idleTimeoutMillis 0): opening a connection on demand put 150-450 ms between
+    // a publish and its delivery to other instances under load.
+    this.publisher = new pg.Pool({ connectionString, max: 1, idleTimeoutMillis: 0 });
     this.publisher.on('error', options.onError);
   }
 
@@ -49,6 +51,7 @@ export class PgEventBus implements EventBus {
     const bus = new PgEventBus(connectionString, options);
     try {
       await bus.listen();
+      await bus.publisher.query('SELECT 1');
     } catch (error) {
       await bus.close();
       throw error;

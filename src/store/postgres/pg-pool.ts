@@ -37,5 +37,3 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   return pool;
 }
 
-/** The largest number of bind parameters one statement may carry (the protocol's Int16 count). */
-export const MAX_PARAMETERS = 65535;

@@ -16,7 +16,7 @@ import { rowToQueue, rowToStatusChange, rowToWorker, workerToRow, type WorkerRow
 import { TASK_COLUMNS, TASK_SELECT_LIST, patchToColumns, rowToTask, taskToRow, type TaskRow } from '../task-columns.js';
 import { buildTaskWhere } from '../task-filter.js';
 import { claimTasks } from './claim.js';
-import { insertRows } from './insert-rows.js';
+import { insertRows, readColumnTypes, type ColumnTypes } from './insert-rows.js';
 import { migratePostgres } from './migrate.js';
 import { createPool, type PoolOptions } from './pg-pool.js';
 
@@ -25,8 +25,15 @@ type StatusChangeRow = Parameters<typeof rowToStatusChange>[0];
 
 const ACTIVE = `status IN ('assigned', 'spawned', 'running')`;
 const HISTORY_COLUMNS = ['task_id', 'from_status', 'to_status', 'at', 'reason', 'message', 'worker_id'];
+const LOG_COLUMNS = ['task_id', 'at', 'stream', 'level', 'message'];
+const BULK_TABLES = ['tasks', 'task_status_changes', 'task_logs'];
 
 const placeholder = (index: number) => `$${index}`;
+
+// SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0; PostgreSQL
+// rejects both. LIMIT NULL is PostgreSQL's "no limit".
+const limit = (n: number) => (n < 0 ? null : n);
+const offset = (n: number) => (n < 0 ? 0 : n);
 
 /** `column = $n, …` for a list of columns, numbering from `first`. */
 function assignments(columns: Array<[string, unknown]>, first = 1): string {
@@ -42,7 +49,10 @@ export class PostgresStore implements TaskStore {
   readonly engine = 'postgres' as const;
   private readonly writes: GroupCommit<Client>;
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly columnTypes: ColumnTypes,
+  ) {
     this.writes = new GroupCommit<Client>((body) => this.transaction(body));
   }
 
@@ -51,11 +61,11 @@ export class PostgresStore implements TaskStore {
     const pool = createPool(connectionString, options);
     try {
       await migratePostgres(pool);
+      return new PostgresStore(pool, await readColumnTypes(pool, BULK_TABLES));
     } catch (error) {
       await pool.end();
       throw error;
     }
-    return new PostgresStore(pool);
   }
 
   private async transaction(body: (client: Client) => Promise<void>): Promise<void> {
@@ -80,7 +90,7 @@ export class PostgresStore implements TaskStore {
 
   private async recordChanges(client: Client, changes: Array<Omit<StatusChange, 'id'>>): Promise<void> {
     const rows = changes.map((c) => [c.taskId, c.from, c.to, c.at, c.reason, c.message, c.workerId]);
-    await insertRows(client, 'task_status_changes', HISTORY_COLUMNS, rows);
+    await insertRows(client, this.columnTypes, 'task_status_changes', HISTORY_COLUMNS, rows);
   }
 
   insertTasks(tasks: NewTask[]): Promise<void> {
@@ -96,7 +106,7 @@ export class PostgresStore implements TaskStore {
       workerId: null,
     }));
     return this.writes.run(async (client) => {
-      await insertRows(client, 'tasks', [...TASK_COLUMNS, 'secrets'], rows);
+      await insertRows(client, this.columnTypes, 'tasks', [...TASK_COLUMNS, 'secrets'], rows);
       await this.recordChanges(client, changes);
     });
   }
@@ -112,7 +122,7 @@ export class PostgresStore implements TaskStore {
     const n = params.length;
     const rows = await this.query<TaskRow>(
       `SELECT ${TASK_SELECT_LIST} FROM tasks ${where} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
-      [...params, page.limit, page.offset],
+      [...params, limit(page.limit), offset(page.offset)],
     );
     return rows.map(rowToTask);
   }
@@ -204,12 +214,12 @@ export class PostgresStore implements TaskStore {
     });
   }
 
-  async findExpired(now: EpochMs, limit: number): Promise<Task[]> {
+  async findExpired(now: EpochMs, max: number): Promise<Task[]> {
     const rows = await this.query<TaskRow>(
       `SELECT ${TASK_SELECT_LIST} FROM tasks WHERE ${ACTIVE}
          AND (lease_expires_at < $1 OR (max_execution_seconds > 0 AND started_at + max_execution_seconds * 1000 < $1))
        LIMIT $2`,
-      [now, limit],
+      [now, limit(max)],
     );
     return rows.map(rowToTask);
   }
@@ -217,13 +227,13 @@ export class PostgresStore implements TaskStore {
   appendLogs(taskId: string, lines: NewLogLine[]): Promise<void> {
     if (lines.length === 0) return Promise.resolve();
     const rows = lines.map((line) => [taskId, line.at, line.stream, line.level, line.message]);
-    return this.writes.run((client) => insertRows(client, 'task_logs', ['task_id', 'at', 'stream', 'level', 'message'], rows));
+    return this.writes.run((client) => insertRows(client, this.columnTypes, 'task_logs', LOG_COLUMNS, rows));
   }
 
-  readLogs(taskId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+  readLogs(taskId: string, afterSeq: number, max: number): Promise<LogLine[]> {
     return this.query<LogLine>(
       'SELECT seq, at, stream, level, message FROM task_logs WHERE task_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [taskId, afterSeq, limit],
+      [taskId, afterSeq, limit(max)],
     );
   }
 

@@ -141,8 +141,11 @@ export class SqliteStore implements TaskStore {
       const columns = patchToColumns(patch);
       columns.push(['updated_at', at]);
       const sets = columns.map(([column]) => `${column} = ?`).join(', ');
-      const changed = this.prepare(`UPDATE tasks SET ${sets} WHERE id = ?`).run(...columns.map(([, v]) => v), taskId);
-      return changed.changes === 1 ? this.readTask(taskId) : undefined;
+      const row = this.prepare(`UPDATE tasks SET ${sets} WHERE id = ? RETURNING ${TASK_SELECT_LIST}`).get(
+        ...columns.map(([, v]) => v),
+        taskId,
+      ) as TaskRow | undefined;
+      return row && rowToTask(row);
     });
   }
 
@@ -155,13 +158,13 @@ export class SqliteStore implements TaskStore {
     columns.push(['status', update.to], ['status_changed_at', update.at], ['updated_at', update.at]);
     columns.push(['status_reason', update.reason], ['status_message', update.message]);
     const sets = columns.map(([column]) => `${column} = ?`).join(', ');
-    const changed = this.prepare(`UPDATE tasks SET ${sets} WHERE id = ? AND status = ?`).run(
+    const row = this.prepare(`UPDATE tasks SET ${sets} WHERE id = ? AND status = ? RETURNING ${TASK_SELECT_LIST}`).get(
       ...columns.map(([, v]) => v),
       update.taskId,
       update.from,
-    );
-    if (changed.changes !== 1) return undefined;
-    const task = this.readTask(update.taskId)!;
+    ) as TaskRow | undefined;
+    if (!row) return undefined;
+    const task = rowToTask(row);
     this.recordChange({
       taskId: update.taskId,
       from: update.from,
