@@ -1,0 +1,29 @@
+import { closeSync, fsync, openSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const fsyncAsync = promisify(fsync);
+
+/**
+ * Group commit's other half: SQLite commits with synchronous=NORMAL (the WAL frames are
+ * written, not yet flushed), then this fsyncs the WAL file on libuv's thread pool before
+ * anyone is answered. A commit is as durable as with synchronous=FULL, but the event loop
+ * keeps reading requests while the disk works, and those requests join the next commit.
+ * Measured here: with FULL, which fsyncs on the event loop, single submissions over HTTP
+ * reached 1.5k/s, because each commit held only a request or two.
+ */
+export class WalSync {
+  private readonly fd: number | undefined;
+
+  constructor(databasePath: string) {
+    // An in-memory database has no file to make durable.
+    this.fd = databasePath === ':memory:' ? undefined : openSync(`${databasePath}-wal`, 'r');
+  }
+
+  flush(): Promise<void> {
+    return this.fd === undefined ? Promise.resolve() : fsyncAsync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+  }
+}
