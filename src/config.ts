@@ -34,7 +34,9 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const text = (raw: string) => raw;
 function integer(min: number, max: number) {
   return (raw: string) => {
-    const value = Number(raw);
+    // Decimal digits only: Number() reads "" (an empty variable) as 0 (port 0: a random port),
+    // and "0x1F90" or "1e3" as numbers nobody meant to write.
+    const value = /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`must be an integer from ${min} to ${max}`);
     return value;
   };

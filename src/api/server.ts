@@ -85,20 +85,42 @@ export async function buildServer(context: ApiContext, options: ServerOptions): 
   return app;
 }
 
-/** The first value inside a parsed request part that no store keeps as sent, if any. */
-function unstorableValue(value: unknown, path: string): { field: string; message: string } | undefined {
-  const stack: Array<[unknown, string]> = [[value, path]];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const [current, field] = item;
-    if (typeof current === 'number') {
-      if (!Number.isFinite(current)) return { field, message: `${field} must be a finite number` };
-    } else if (typeof current === 'string') {
-      if (current.includes('\u0000')) return { field, message: `${field} must not contain the NUL character (\\u0000)` };
-    } else if (current !== null && typeof current === 'object' && !ArrayBuffer.isView(current)) {
+/** What no store keeps as sent: a non-finite number, a string or key with the NUL character. */
+function unstorableProblem(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'must be a finite number';
+  if (typeof value === 'string') return value.includes('\u0000') ? 'must not contain the NUL character (\\u0000)' : undefined;
+  return undefined;
+}
+
+/**
+ * The first value inside a parsed request part that no store keeps as sent, if any. Runs on
+ * every request, so the common case is one pass without paths (a quarter of JSON.parse's time
+ * on a batch of 1000 tasks); the path is worked out only when there is a problem.
+ */
+function unstorableValue(root: unknown, part: string): { field: string; message: string } | undefined {
+  const stack: unknown[] = [root];
+  let found = false;
+  while (stack.length > 0 && !found) {
+    const current = stack.pop();
+    if (current === null || typeof current !== 'object') found = unstorableProblem(current) !== undefined;
+    else if (Array.isArray(current)) for (const item of current) stack.push(item);
+    else if (!ArrayBuffer.isView(current)) {
       for (const key in current) {
-        if (key.includes('\u0000')) return { field, message: `${field} has a key with the NUL character (\\u0000)` };
-        stack.push([(current as Record<string, unknown>)[key], `${field}/${key}`]);
+        if (key.includes('\u0000')) found = true;
+        stack.push((current as Record<string, unknown>)[key]);
       }
+    }
+  }
+  if (!found) return undefined;
+  const paths: Array<[unknown, string]> = [[root, part]];
+  for (let item = paths.pop(); item; item = paths.pop()) {
+    const [current, field] = item;
+    const problem = unstorableProblem(current);
+    if (problem) return { field, message: `${field} ${problem}` };
+    if (current === null || typeof current !== 'object' || ArrayBuffer.isView(current)) continue;
+    for (const key in current) {
+      if (key.includes('\u0000')) return { field, message: `${field} has a key with the NUL character (\\u0000)` };
+      paths.push([(current as Record<string, unknown>)[key], `${field}/${key}`]);
     }
   }
   return undefined;

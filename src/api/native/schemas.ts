@@ -8,7 +8,10 @@ const Json = Type.Unknown();
 const JsonObject = Type.Record(Type.String(), Type.Unknown());
 /** Integers past this reach the databases as floats: SQLite refuses them as OFFSET, PostgreSQL's BIGINT overflows. */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const Quantity = Type.Union([Type.String({ maxLength: 32 }), Type.Number({ minimum: 0 })]);
+// Number first: with coerceTypes, Ajv turns a number into a string when the string branch
+// comes first, and the quantity parser then refused numbers it printed with an exponent
+// (cpu 1e-7 → "1e-7", memory 1e21 → "1e+21").
+const Quantity = Type.Union([Type.Number({ minimum: 0 }), Type.String({ maxLength: 32 })]);
 
 export const Status = Type.Union(TASK_STATUSES.map((status) => Type.Literal(status)));
 
