@@ -27,10 +27,6 @@ export interface ClaimTicket {
 export class ClaimWaiters {
   private readonly waiters = new Set<Waiter>();
 
-  get size(): number {
-    return this.waiters.size;
-  }
-
   take(queues: readonly string[], capacity: WorkerCapacity): ClaimTicket {
     let resolveSleep: (() => void) | undefined;
     const waiter: Waiter = {

@@ -69,10 +69,6 @@ export class TaskService {
     return task;
   }
 
-  find(id: string): Promise<Task | undefined> {
-    return this.store.getTask(id);
-  }
-
   list(filter: TaskFilter, page: Page): Promise<Task[]> {
     return this.store.listTasks(filter, page);
   }

@@ -32,10 +32,3 @@ export function parseCpuMillis(value: string | number): number | undefined {
   if (match[2] === 'm') return Math.round(amount);
   return undefined;
 }
-
-export function formatBytes(bytes: number): string {
-  for (const [unit, factor] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
-    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
-  }
-  return String(bytes);
-}

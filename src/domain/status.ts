@@ -51,12 +51,6 @@ const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   closed: ['created', 'failed', 'published', 'publishing', 'stopped'],
 };
 
-const STATUS_SET: ReadonlySet<string> = new Set(TASK_STATUSES);
-
-export function isTaskStatus(value: string): value is TaskStatus {
-  return STATUS_SET.has(value);
-}
-
 /** A change to the same status is allowed, as in ClearML (it refreshes status_changed). */
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
   return from === to || TRANSITIONS[from].includes(to);
