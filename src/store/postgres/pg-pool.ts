@@ -37,3 +37,23 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   return pool;
 }
 
+
+/**
+ * Runs `body` in one transaction on a pooled connection. A connection that cannot even roll
+ * back is discarded rather than handed back to the pool.
+ */
+export async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await body(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -18,7 +18,7 @@ import { buildTaskWhere } from '../task-filter.js';
 import { claimTasks } from './claim.js';
 import { insertRows, readColumnTypes, type ColumnTypes } from './insert-rows.js';
 import { migratePostgres } from './migrate.js';
-import { createPool, type PoolOptions } from './pg-pool.js';
+import { createPool, inTransaction, type PoolOptions } from './pg-pool.js';
 
 type Client = pg.PoolClient;
 type StatusChangeRow = Parameters<typeof rowToStatusChange>[0];
@@ -53,7 +53,7 @@ export class PostgresStore implements TaskStore {
     private readonly pool: pg.Pool,
     private readonly columnTypes: ColumnTypes,
   ) {
-    this.writes = new GroupCommit<Client>((body) => this.transaction(body));
+    this.writes = new GroupCommit<Client>((body) => inTransaction(this.pool, body));
   }
 
   /** Connects, applies pending migrations, and returns the store. */
@@ -65,22 +65,6 @@ export class PostgresStore implements TaskStore {
     } catch (error) {
       await pool.end();
       throw error;
-    }
-  }
-
-  private async transaction(body: (client: Client) => Promise<void>): Promise<void> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      await body(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      // A connection that cannot even roll back is discarded rather than reused.
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    } finally {
-      client.release(broken);
     }
   }
 
