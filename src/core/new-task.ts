@@ -1,5 +1,6 @@
 import { TaskhubError, validationError } from '../domain/errors.js';
 import type { JsonObject, JsonValue } from '../domain/json.js';
+import { executorFor } from '../domain/execution.js';
 import { NO_REQUIREMENTS, type ResourceRequirements } from '../domain/resources.js';
 import type { Money, Task } from '../domain/task.js';
 import { DEFAULT_QUEUE } from '../domain/worker.js';
@@ -49,7 +50,11 @@ function checkResources(resources: ResourceRequirements): void {
 }
 
 export function newTask(input: TaskInput, now: number): Task {
-  const resources = { ...NO_REQUIREMENTS, ...input.resources };
+  const modelId = input.modelId ?? null;
+  const containers = input.containers ?? [];
+  const execution = input.execution ?? {};
+  // The executor a task needs is part of what it requires: only workers offering it claim it.
+  const resources = { ...NO_REQUIREMENTS, executor: executorFor({ modelId, containers, execution }), ...input.resources };
   checkResources(resources);
   const status = input.status ?? 'queued';
   const priority = input.priority ?? 0;
@@ -75,9 +80,9 @@ export function newTask(input: TaskInput, now: number): Task {
     systemTags: input.systemTags ?? [],
     comment: input.comment ?? null,
     input: input.input ?? null,
-    modelId: input.modelId ?? null,
-    containers: input.containers ?? [],
-    execution: input.execution ?? {},
+    modelId,
+    containers,
+    execution,
     hyperparams: input.hyperparams ?? {},
     configuration: input.configuration ?? {},
     requirements: input.requirements ?? {},
