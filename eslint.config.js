@@ -8,6 +8,7 @@ const layerRules = [
   { files: ['src/store/**'], forbid: ['**/api/**', '**/executors/**', '**/agent/**', '**/cli/**', '**/main.js', 'fastify'] },
   { files: ['src/api/**'], forbid: ['**/store/**', '**/executors/**', '**/agent/**', '**/cli/**', 'pg', 'better-sqlite3'] },
   { files: ['src/agent/**'], forbid: ['**/store/**', '**/api/**', '**/cli/**', 'pg', 'better-sqlite3', 'fastify'] },
+  { files: ['src/executors/**'], forbid: ['**/core/**', '**/store/**', '**/api/**', '**/agent/**', '**/cli/**', '**/config.js', '**/main.js', 'fastify', 'pg', 'better-sqlite3'] },
 ];
 
 export default tseslint.config(
