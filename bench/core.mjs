@@ -3,7 +3,7 @@
 // Starts its own servers as child processes on 127.0.0.1 (free ports, fresh temp databases),
 // runs bounded phases, prints the figures and stops. See bench/README.md.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,29 +16,31 @@ import { printProfileSummary } from './profile-summary.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, '..');
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
 // ---------------------------------------------------------------- options
 
-const HELP = `usage: node bench/core.mjs [--postgres[=URL]] [--duration=S] [--phases=1,2,3,4,5] [--profile]
+const HELP = `usage: node bench/core.mjs [--postgres[=URL]] [--duration=S] [--phases=1,2,3,4,5] [--profile] [--dist=DIR]
   --postgres      run taskhub on PostgreSQL (default postgres://postgres@127.0.0.1:5432/postgres;
                   a fresh database is created per server and dropped afterwards)
   --duration=S    measured seconds per throughput phase (default 5; a 1 s warm-up comes first)
   --phases=LIST   run only these phases
-  --profile       run the taskhub servers with --cpu-prof and print their hottest functions`;
+  --profile       run the taskhub servers with --cpu-prof and print their hottest functions
+  --dist=DIR      run the taskhub build in DIR (default dist/): A/B runs of two builds`;
 
-const options = { postgres: null, duration: 5, phases: new Set([1, 2, 3, 4, 5]), profile: false };
+const options = { postgres: null, duration: 5, phases: new Set([1, 2, 3, 4, 5]), profile: false, dist: path.join(ROOT, 'dist') };
 for (const arg of process.argv.slice(2)) {
   const [key, value] = arg.split(/=(.*)/s);
   if (key === '--postgres') options.postgres = value || 'postgres://postgres@127.0.0.1:5432/postgres';
   else if (key === '--duration' && Number(value) > 0) options.duration = Number(value);
   else if (key === '--phases' && value) options.phases = new Set(value.split(',').map(Number));
   else if (key === '--profile') options.profile = true;
+  else if (key === '--dist' && value) options.dist = path.resolve(value);
   else {
     console.log(HELP);
     process.exit(key === '--help' || key === '-h' ? 0 : 2);
   }
 }
+const CLI = path.join(options.dist, 'cli', 'main.js');
 const ENGINE = options.postgres ? 'postgres' : 'sqlite';
 const WARMUP_S = 1;
 const HARD_TIMEOUT_MS = 240_000;
@@ -205,6 +207,8 @@ async function startTaskhub(label) {
     TASKHUB_DATA_DIR: path.join(dir, 'blobs'),
     TASKHUB_LOG_LEVEL: 'warn',
     TASKHUB_API_TOKEN: '',
+    // No worker inside the server: the bench's workers must be the only claimers.
+    TASKHUB_LOCAL_WORKER: '0',
   };
   delete env.TASKHUB_CONFIG;
   const nodeArgs = [];
@@ -265,8 +269,27 @@ function record(figure, value, target = '', met = null) {
   summary.push([figure, value, target, met === null ? '' : met ? 'ok' : 'MISSED']);
 }
 
-/** Runs autocannon (warm-up, then the measured run) and checks that every answer was 2xx. */
-async function load(what, { url, body, connections }) {
+const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux, what /proc/<pid>/stat counts in
+
+/**
+ * CPU time (user + system, ms) a process has used so far, or NaN where /proc is missing.
+ * Less sensitive than throughput to other work on a shared machine: the bench reports the
+ * server's CPU per request beside its rates.
+ */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Runs autocannon (warm-up, then the measured run) and checks that every answer was 2xx.
+ * `server` is the child process whose CPU time per request is measured.
+ */
+async function load(what, { url, body, connections, server }) {
   const base = {
     url,
     method: 'POST',
@@ -276,7 +299,9 @@ async function load(what, { url, body, connections }) {
     pipelining: 1,
   };
   const warm = await autocannon({ ...base, duration: WARMUP_S });
+  const cpuBefore = cpuMs(server.pid);
   const result = await autocannon({ ...base, duration: options.duration });
+  const serverCpuMs = cpuMs(server.pid) - cpuBefore;
   const bad = {
     non2xx: warm.non2xx + result.non2xx,
     errors: warm.errors + result.errors,
@@ -291,6 +316,7 @@ async function load(what, { url, body, connections }) {
     p50: result.latency.p50,
     p99: result.latency.p99,
     max: result.latency.max,
+    cpuUsPerRequest: (serverCpuMs * 1000) / result.requests.total,
     ...bad,
   };
 }
@@ -303,18 +329,21 @@ async function phaseBare() {
   console.log(`\n[1] bare Fastify baseline: POST /echo, 50 connections, ${options.duration} s`);
   const server = await startBareFastify();
   try {
-    const r = await load('phase 1 (bare Fastify)', { url: `${server.url}/echo`, body: TASK_BODY, connections: 50 });
+    const r = await load('phase 1 (bare Fastify)', { url: `${server.url}/echo`, body: TASK_BODY, connections: 50, server: server.child });
     assertAlive(server.child);
     figures.bareRps = r.rps;
+    figures.bareCpuUs = r.cpuUsPerRequest;
     printTable(
       ['figure', 'value'],
       [
         ['req/s', fmt(r.rps)],
         ['latency p50 / p99 (ms)', `${r.p50} / ${r.p99}`],
+        ['server CPU per request (us)', fmt(r.cpuUsPerRequest, 1)],
         ['non-2xx / errors / timeouts', `${r.non2xx} / ${r.errors} / ${r.timeouts}`],
       ],
     );
     record('1. bare Fastify POST /echo (req/s)', fmt(r.rps));
+    record('1. server CPU per request (us)', fmt(r.cpuUsPerRequest, 1));
   } finally {
     await server.stop();
   }
@@ -324,21 +353,28 @@ async function phaseSubmit() {
   console.log(`\n[2] single-task submissions: POST /v1/tasks, 50 connections, ${options.duration} s`);
   const server = await startTaskhub('submit');
   try {
-    const r = await load('phase 2 (POST /v1/tasks)', { url: `${server.url}/v1/tasks`, body: TASK_BODY, connections: 50 });
+    const r = await load('phase 2 (POST /v1/tasks)', { url: `${server.url}/v1/tasks`, body: TASK_BODY, connections: 50, server: server.child });
     assertAlive(server.child);
     figures.submitRps = r.rps;
     const ratio = figures.bareRps ? r.rps / figures.bareRps : NaN;
+    // The same ratio from CPU time: what the throughput ratio would be if the server's CPU were
+    // the only limit, and far less moved by other work on the machine.
+    const cpuRatio = figures.bareCpuUs ? figures.bareCpuUs / r.cpuUsPerRequest : NaN;
     printTable(
       ['figure', 'value'],
       [
         ['submissions/s', fmt(r.rps)],
         ['latency p50 / p99 (ms)', `${r.p50} / ${r.p99}`],
+        ['server CPU per request (us)', fmt(r.cpuUsPerRequest, 1)],
         ['non-2xx / errors / timeouts', `${r.non2xx} / ${r.errors} / ${r.timeouts}`],
         ['ratio to bare Fastify (target >= 0.8)', fmt(ratio, 2)],
+        ['CPU ratio: bare Fastify CPU / taskhub CPU per request', fmt(cpuRatio, 2)],
       ],
     );
     record('2. POST /v1/tasks (req/s)', fmt(r.rps));
     record('2. latency p50 / p99 (ms)', `${r.p50} / ${r.p99}`);
+    record('2. server CPU per request (us)', fmt(r.cpuUsPerRequest, 1));
+    record('2. CPU ratio to bare Fastify', fmt(cpuRatio, 2));
     record('2. non-2xx responses', String(r.non2xx), '0', r.non2xx === 0);
     record('2. ratio to bare Fastify', fmt(ratio, 2), '>= 0.8', Number.isNaN(ratio) ? null : ratio >= 0.8);
   } finally {
@@ -352,7 +388,7 @@ async function phaseBatch() {
   console.log(`\n[3] batch submissions: POST /v1/tasks/batch (${BATCH_SIZE} tasks), ${connections} connections, ${options.duration} s`);
   const server = await startTaskhub('batch');
   try {
-    const r = await load('phase 3 (POST /v1/tasks/batch)', { url: `${server.url}/v1/tasks/batch`, body: BATCH_BODY, connections });
+    const r = await load('phase 3 (POST /v1/tasks/batch)', { url: `${server.url}/v1/tasks/batch`, body: BATCH_BODY, connections, server: server.child });
     assertAlive(server.child);
     const tasksPerSecond = r.rps * BATCH_SIZE;
     const target = ENGINE === 'sqlite' ? 100_000 : null;
@@ -362,11 +398,13 @@ async function phaseBatch() {
         ['requests/s', fmt(r.rps)],
         [`tasks/s (target >= 100,000 on SQLite)`, fmt(tasksPerSecond)],
         ['latency p50 / p99 (ms)', `${r.p50} / ${r.p99}`],
+        ['server CPU per task (us)', fmt(r.cpuUsPerRequest / BATCH_SIZE, 1)],
         ['non-2xx / errors / timeouts', `${r.non2xx} / ${r.errors} / ${r.timeouts}`],
       ],
     );
     record(`3. batch of ${BATCH_SIZE} (tasks/s)`, fmt(tasksPerSecond), target ? '>= 100,000' : '', target ? tasksPerSecond >= target : null);
     record('3. batch latency p50 / p99 (ms)', `${r.p50} / ${r.p99}`);
+    record('3. server CPU per task (us)', fmt(r.cpuUsPerRequest / BATCH_SIZE, 1));
   } finally {
     await server.stop();
     if (server.profile) printProfileSummary(server.profile);

@@ -13,6 +13,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Bearer token for the native /v1 API and workers; empty = no authentication. */
   apiToken: string;
+  /** Bearer token for Mimir AIP's /api/worktasks*; empty = no authentication. */
+  workerAuthToken: string;
   leaseMs: number;
   leaseCheckMs: number;
   retryDelayMs: number;
@@ -20,11 +22,16 @@ export interface Config {
   maxClaimWaitMs: number;
   /** A waiting claim re-reads the queue this often even if no notification woke it. */
   claimRecheckMs: number;
+  /** `serve` also runs one worker in its own process, so a fresh install runs tasks at once. */
+  localWorker: boolean;
+  localWorkerConcurrency: number;
 }
 
 interface Setting {
   key: keyof Config;
   env: string;
+  /** Read when `env` is unset: the name another system uses for the same setting. */
+  fallbackEnv?: string;
   parse: (raw: string) => unknown;
   describe: string;
 }
@@ -40,6 +47,11 @@ function integer(min: number, max: number) {
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`must be an integer from ${min} to ${max}`);
     return value;
   };
+}
+function boolean(raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw.trim())) return true;
+  if (/^(0|false|no|off)$/i.test(raw.trim())) return false;
+  throw new Error('must be 1 or 0 (true or false)');
 }
 function nonEmpty(raw: string) {
   if (raw.trim() === '') throw new Error('must not be empty');
@@ -61,6 +73,13 @@ const SETTINGS: Setting[] = [
     describe: 'log level',
   },
   { key: 'apiToken', env: 'TASKHUB_API_TOKEN', parse: text, describe: 'Bearer token required by /v1 (empty: none)' },
+  {
+    key: 'workerAuthToken',
+    env: 'TASKHUB_WORKER_AUTH_TOKEN',
+    fallbackEnv: 'WORKER_AUTH_TOKEN',
+    parse: text,
+    describe: 'Bearer token required by /api/worktasks (else WORKER_AUTH_TOKEN; empty: none)',
+  },
   { key: 'leaseMs', env: 'TASKHUB_LEASE_MS', parse: integer(100, 86_400_000), describe: 'task lease length' },
   { key: 'leaseCheckMs', env: 'TASKHUB_LEASE_CHECK_MS', parse: integer(10, 3_600_000), describe: 'how often expired leases are swept' },
   { key: 'retryDelayMs', env: 'TASKHUB_RETRY_DELAY_MS', parse: integer(0, 86_400_000), describe: 'retry back-off per retry' },
@@ -71,6 +90,8 @@ const SETTINGS: Setting[] = [
     parse: integer(10, 600_000),
     describe: 'a waiting claim re-reads the queue this often without a notification',
   },
+  { key: 'localWorker', env: 'TASKHUB_LOCAL_WORKER', parse: boolean, describe: 'run a worker inside the server (0 turns it off)' },
+  { key: 'localWorkerConcurrency', env: 'TASKHUB_LOCAL_WORKER_CONCURRENCY', parse: integer(1, 1000), describe: 'tasks the local worker runs at once' },
 ];
 
 export const DEFAULTS: Config = {
@@ -80,6 +101,7 @@ export const DEFAULTS: Config = {
   dataDir: './data/blobs',
   logLevel: 'info',
   apiToken: '',
+  workerAuthToken: '',
   // 30 s lease, renewed by heartbeats every ~10 s: a lost worker's task is back in ≤ 30 s + one sweep.
   leaseMs: 30_000,
   leaseCheckMs: 1_000,
@@ -89,6 +111,8 @@ export const DEFAULTS: Config = {
   // Notifications wake a waiting claim within a millisecond; the re-check only bounds what a
   // lost notification (a dropped LISTEN connection) can cost.
   claimRecheckMs: 1_000,
+  localWorker: true,
+  localWorkerConcurrency: 4,
 };
 
 export class ConfigError extends Error {
@@ -113,7 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   for (const setting of SETTINGS) {
-    const value = env[setting.env];
+    const value = env[setting.env] ?? (setting.fallbackEnv ? env[setting.fallbackEnv] : undefined);
     if (value !== undefined) raw[setting.key] = value;
   }
   const config: Record<string, unknown> = { ...DEFAULTS };

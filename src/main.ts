@@ -1,4 +1,9 @@
+import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { Agent } from './agent/agent.js';
+import { parseAgentOptions } from './agent/agent-options.js';
+import { createExecutors } from './agent/executor-set.js';
+import { resolveResources } from './agent/machine-resources.js';
 import { buildServer } from './api/server.js';
 import type { Config } from './config.js';
 import { LeaseMonitor } from './core/lease-monitor.js';
@@ -29,7 +34,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   let closing = false;
   const app = await buildServer(
-    { tasks, workers, clock: systemClock, apiToken: config.apiToken, maxClaimWaitMs: config.maxClaimWaitMs },
+    {
+      tasks,
+      workers,
+      clock: systemClock,
+      apiToken: config.apiToken,
+      workerAuthToken: config.workerAuthToken,
+      maxClaimWaitMs: config.maxClaimWaitMs,
+    },
     { logLevel: config.logLevel, isReady: async () => !closing && (await store.countTasks({ ids: [] })) === 0 },
   );
   const monitor = new LeaseMonitor(store, tasks, systemClock, config.leaseCheckMs, (error) =>
@@ -38,12 +50,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const url = await app.listen({ host: config.host, port: config.port });
   monitor.start();
   app.log.info({ databaseUrl: redactUrl(config.databaseUrl), engine: store.engine }, 'taskhub is serving');
+  const worker = config.localWorker ? await startLocalWorker(config, app) : undefined;
 
   return {
     app,
     url,
     async close() {
       closing = true;
+      await worker?.stop();
       workers.shutdown();
       await app.close();
       await monitor.stop();
@@ -51,6 +65,30 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await events.close();
     },
   };
+}
+
+/**
+ * The worker `npm start` runs beside the server: the same agent as `taskhub worker`, talking to
+ * this server over loopback HTTP like any other worker, with the machine's resources.
+ */
+async function startLocalWorker(config: Config, app: FastifyInstance): Promise<Agent> {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const options = {
+    ...parseAgentOptions([], {}, `${os.hostname()}-local`, os.tmpdir()),
+    serverUrl: `http://${localAddress(config.host)}:${port}`,
+    token: config.apiToken,
+    concurrency: config.localWorkerConcurrency,
+  };
+  const agent = new Agent(options, await createExecutors(options), await resolveResources({}), app.log.child({ component: 'local-worker' }));
+  await agent.start();
+  return agent;
+}
+
+/** Where this machine reaches a server listening on `host`. */
+function localAddress(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** A database URL without its password, for the log. */

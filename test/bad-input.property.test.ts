@@ -361,19 +361,25 @@ function queryFor(route: Route): fc.Arbitrary<string> {
 const preview = (body: string | Buffer | undefined) =>
   body === undefined ? '(none)' : JSON.stringify(typeof body === 'string' ? body.slice(0, 200) : `<${body.length} bytes>`);
 
-/** A 2xx, or a 4xx with a JSON body whose error.message says what is wrong. */
+/**
+ * A 2xx, or a 4xx with a JSON body that says what is wrong, in the route's own dialect:
+ * `{"error":{"message"}}` natively, `{"error":"..."}` on Mimir's /api routes.
+ */
 function checkAnswer(request: RawRequest, response: RawResponse): void {
   const what = `${request.method} ${request.path.slice(0, 300)} [${request.contentType ?? 'no content-type'}] body ${preview(request.body)}\n  → ${response.status} ${response.text.slice(0, 500)}`;
   if (response.status < 200 || response.status >= 500) throw new Error(`expected a 2xx or 4xx: ${what}`);
   if (response.status < 400) return;
-  let body: { error?: { message?: unknown } };
+  let body: { error?: string | { message?: unknown } };
   try {
     body = JSON.parse(response.text);
   } catch {
     throw new Error(`the error answer is not JSON: ${what}`);
   }
-  const message = body?.error?.message;
-  if (typeof message !== 'string' || message.trim() === '') throw new Error(`the error answer names no problem (error.message): ${what}`);
+  const mimir = request.path.startsWith('/api/') || request.path.startsWith('/ws/');
+  const message = mimir ? body?.error : typeof body?.error === 'object' ? body.error.message : undefined;
+  if (typeof message !== 'string' || message.trim() === '') {
+    throw new Error(`the error answer names no problem (${mimir ? 'error' : 'error.message'}): ${what}`);
+  }
 }
 
 async function expectHealthy(base: string): Promise<void> {

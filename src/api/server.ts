@@ -5,8 +5,10 @@ import { Type } from '@sinclair/typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import { TaskhubError } from '../domain/errors.js';
 import { classifyError } from './errors.js';
+import { registerPrometheus } from './metrics/prometheus.js';
 import type { ApiContext } from './native/context.js';
 import { nativeApi } from './native/plugin.js';
+import { MIMIR_PATH_PREFIXES, mimirApi, mimirErrorBody } from './worktasks/plugin.js';
 
 export interface ServerOptions {
   logLevel: string;
@@ -31,9 +33,12 @@ export async function buildServer(context: ApiContext, options: ServerOptions): 
     // Ids may be 256 characters (IdParams); the router's default limit of 100 answered 414 before them.
     routerOptions: { maxParamLength: 1024 },
     // Errors the router raises before any route (a bad %-escape, an over-long parameter) get our error body too.
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
+    frameworkErrors: (error, request, reply: FastifyReply) => {
       const classified = classifyError(error);
-      return reply.code(classified.status).send({ error: { code: classified.code, message: classified.message } });
+      const mimir = MIMIR_PATH_PREFIXES.some((prefix) => request.url.startsWith(prefix));
+      return reply
+        .code(classified.status)
+        .send(mimir ? mimirErrorBody(classified.message) : { error: { code: classified.code, message: classified.message } });
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -45,6 +50,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions): 
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerPrometheus(app, context.tasks);
 
   app.setErrorHandler((error, request, reply) => {
     const classified = classifyError(error);
@@ -82,6 +88,7 @@ export async function buildServer(context: ApiContext, options: ServerOptions): 
   );
 
   await app.register(nativeApi(context), { prefix: '/v1' });
+  await app.register(mimirApi({ tasks: context.tasks, workerAuthToken: context.workerAuthToken }));
   return app;
 }
 

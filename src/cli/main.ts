@@ -2,11 +2,14 @@
 import { ConfigError, describeSettings, isLoopback, loadConfig, type Config } from '../config.js';
 import { startServer } from '../main.js';
 import { migrateDatabase } from '../store/open-store.js';
+import { runWorker } from './worker-command.js';
 
 const HELP = `taskhub — ML task orchestration server
 
 Usage:
-  taskhub serve      start the server (applies pending migrations first)
+  taskhub serve      start the server (applies pending migrations first) and, unless
+                     TASKHUB_LOCAL_WORKER=0, one worker in the same process
+  taskhub worker     run tasks for a server (taskhub worker --help lists its flags)
   taskhub migrate    apply pending database migrations and exit
   taskhub --help     show this text
 
@@ -44,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  // The worker has its own flags and never opens the server's database.
+  if (command === 'worker') return runWorker(argv.slice(1));
   let config: Config;
   try {
     config = loadConfig();

@@ -6,7 +6,7 @@ import { statusEffects } from '../domain/status-effects.js';
 import type { BlobRef, LogLine, StatusChange, Task, TaskPatch } from '../domain/task.js';
 import { DEFAULT_QUEUE } from '../domain/worker.js';
 import { newTask, type TaskInput } from './new-task.js';
-import type { BlobStore, Clock, EventBus, NewLogLine, Page, TaskFilter, TaskStore } from './ports.js';
+import type { BlobStore, Clock, EventBus, NewLogLine, Page, TaskEvent, TaskFilter, TaskStore } from './ports.js';
 
 export interface StatusChangeOptions {
   reason?: string | null;
@@ -27,6 +27,8 @@ export interface FailOptions {
   reason?: string | null;
   patch?: TaskPatch;
   force?: boolean;
+  /** Fail unless the task is in one of these statuses now (as for changeStatus). */
+  expected?: readonly TaskStatus[];
 }
 
 export interface TaskServiceSettings {
@@ -83,6 +85,16 @@ export class TaskService {
 
   countByType(): Promise<Record<string, number>> {
     return this.store.countByType();
+  }
+
+  /** Queued tasks per queue, every known queue included (zero too). */
+  queueDepths(): Promise<Record<string, number>> {
+    return this.store.queueDepths();
+  }
+
+  /** Every task event, after its write committed; on PostgreSQL those of every server instance too. */
+  watch(handler: (event: TaskEvent) => void): () => void {
+    return this.events.subscribe(handler);
   }
 
   /** Secrets are for whoever runs the task; callers decide who may see them. */
@@ -156,6 +168,7 @@ export class TaskService {
         reason: 'retry',
         message: options.error,
         force: options.force,
+        expected: options.expected,
         current: task,
         patch: {
           ...options.patch,
@@ -172,6 +185,7 @@ export class TaskService {
       reason: options.reason ?? 'failed',
       message: options.error,
       force: options.force,
+      expected: options.expected,
       current: task,
       patch: { ...options.patch, error: options.error },
     });

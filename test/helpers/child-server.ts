@@ -131,7 +131,7 @@ export async function startChildServer(env: Record<string, string>): Promise<Chi
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = runCli(['serve'], { TASKHUB_HOST: '127.0.0.1', TASKHUB_LOG_LEVEL: 'warn', ...env, TASKHUB_PORT: String(port) });
+    const child = runCli(['serve'], { TASKHUB_HOST: '127.0.0.1', TASKHUB_LOG_LEVEL: 'warn', TASKHUB_LOCAL_WORKER: '0', ...env, TASKHUB_PORT: String(port) });
     try {
       await waitReady(child, url);
       return Object.assign(child, { port, url });

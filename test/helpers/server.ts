@@ -17,6 +17,8 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     databaseUrl: join(dir, 'taskhub.db'),
     dataDir: join(dir, 'blobs'),
     logLevel: 'silent',
+    // Tests that want a worker start one; a worker of its own would claim every test's tasks.
+    localWorker: false,
     ...overrides,
   });
   return Object.assign(server, { dir });

@@ -8,5 +8,7 @@ export interface ApiContext {
   workers: WorkerService;
   clock: Clock;
   apiToken: string;
+  /** Mimir AIP's WORKER_AUTH_TOKEN for /api/worktasks*; empty = no authentication. */
+  workerAuthToken: string;
   maxClaimWaitMs: number;
 }

@@ -113,7 +113,7 @@ export function workerRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: 'Several reports in one request; each succeeds or fails on its own',
+          summary: 'Several reports in one request, applied in order per task; each succeeds or fails on its own',
           params: IdParams,
           body: ReportBatch,
           response: {
@@ -133,15 +133,23 @@ export function workerRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const now = clock.now();
-        const results = await Promise.all(
-          request.body.reports.map(async ({ taskId, ...report }) => {
-            try {
-              const task = await workers.report(request.params.id, taskId, toReport(report, now));
-              return { taskId, ok: true, status: task.status };
-            } catch (error) {
-              if (!isTaskhubError(error)) throw error;
-              return { taskId, ok: false, error: { code: error.code, message: error.message } };
-            }
+        const { reports } = request.body;
+        const apply = async ({ taskId, ...report }: (typeof reports)[number]) => {
+          try {
+            const task = await workers.report(request.params.id, taskId, toReport(report, now));
+            return { taskId, ok: true, status: task.status };
+          } catch (error) {
+            if (!isTaskhubError(error)) throw error;
+            return { taskId, ok: false, error: { code: error.code, message: error.message } };
+          }
+        };
+        const positionsByTask = new Map<string, number[]>();
+        reports.forEach((report, i) => positionsByTask.set(report.taskId, [...(positionsByTask.get(report.taskId) ?? []), i]));
+        // Tasks in parallel (their writes share a group commit); the reports of one task in the order sent.
+        const results: Array<Awaited<ReturnType<typeof apply>>> = [];
+        await Promise.all(
+          [...positionsByTask.values()].map(async (positions) => {
+            for (const i of positions) results[i] = await apply(reports[i]!);
           }),
         );
         return { results };

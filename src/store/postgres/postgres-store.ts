@@ -13,7 +13,7 @@ import type { EpochMs, LogLine, StatusChange, Task, TaskPatch } from '../../doma
 import type { Queue, Worker } from '../../domain/worker.js';
 import { GroupCommit } from '../group-commit.js';
 import { rowToQueue, rowToStatusChange, rowToWorker, workerToRow, type WorkerRow } from '../row-mapping.js';
-import { TASK_COLUMNS, TASK_SELECT_LIST, patchToColumns, rowToTask, taskToRow, type TaskRow } from '../task-columns.js';
+import { TASK_COLUMNS, TASK_SELECT_LIST, patchToRow, rowToTask, taskToRow, type PatchRow, type SqlValue, type TaskRow } from '../task-columns.js';
 import { buildTaskWhere } from '../task-filter.js';
 import { claimTasks } from './claim.js';
 import { insertRows, readColumnTypes, type ColumnTypes } from './insert-rows.js';
@@ -35,9 +35,18 @@ const placeholder = (index: number) => `$${index}`;
 const limit = (n: number) => (n < 0 ? null : n);
 const offset = (n: number) => (n < 0 ? 0 : n);
 
-/** `column = $n, …` for a list of columns, numbering from `first`. */
-function assignments(columns: Array<[string, unknown]>, first = 1): string {
-  return columns.map(([column], index) => `${column} = $${first + index}`).join(', ');
+/**
+ * `column = $n, …` and `doc` with the patched fields replaced (`||` merges the top-level keys
+ * of two objects), numbered from $1, with their parameters.
+ */
+function assignments(patch: PatchRow): { sets: string; params: SqlValue[] } {
+  const sets = patch.columns.map(([column], index) => `${column} = $${index + 1}`);
+  const params = patch.columns.map(([, value]) => value);
+  if (patch.doc.length > 0) {
+    params.push(JSON.stringify(Object.fromEntries(patch.doc)));
+    sets.push(`doc = doc || $${params.length}::jsonb`);
+  }
+  return { sets: sets.join(', '), params };
 }
 
 /**
@@ -136,27 +145,29 @@ export class PostgresStore implements TaskStore {
   }
 
   patchTask(taskId: string, patch: TaskPatch, at: EpochMs): Promise<Task | undefined> {
-    const columns = patchToColumns(patch);
-    columns.push(['updated_at', at]);
+    const row = patchToRow(patch);
+    row.columns.push(['updated_at', at]);
+    const { sets, params } = assignments(row);
     return this.writes.run(async (client) => {
-      const [row] = await this.query<TaskRow>(
-        `UPDATE tasks SET ${assignments(columns)} WHERE id = $${columns.length + 1} RETURNING ${TASK_SELECT_LIST}`,
-        [...columns.map(([, value]) => value), taskId],
+      const [updated] = await this.query<TaskRow>(
+        `UPDATE tasks SET ${sets} WHERE id = $${params.length + 1} RETURNING ${TASK_SELECT_LIST}`,
+        [...params, taskId],
         client,
       );
-      return row && rowToTask(row);
+      return updated && rowToTask(updated);
     });
   }
 
   changeStatus(update: StatusUpdate): Promise<Task | undefined> {
-    const columns = patchToColumns(update.patch);
-    columns.push(['status', update.to], ['status_changed_at', update.at], ['updated_at', update.at]);
-    columns.push(['status_reason', update.reason], ['status_message', update.message]);
-    const n = columns.length;
+    const patch = patchToRow(update.patch);
+    patch.columns.push(['status', update.to], ['status_changed_at', update.at], ['updated_at', update.at]);
+    patch.columns.push(['status_reason', update.reason], ['status_message', update.message]);
+    const { sets, params } = assignments(patch);
+    const n = params.length;
     return this.writes.run(async (client) => {
       const [row] = await this.query<TaskRow>(
-        `UPDATE tasks SET ${assignments(columns)} WHERE id = $${n + 1} AND status = $${n + 2} RETURNING ${TASK_SELECT_LIST}`,
-        [...columns.map(([, value]) => value), update.taskId, update.from],
+        `UPDATE tasks SET ${sets} WHERE id = $${n + 1} AND status = $${n + 2} RETURNING ${TASK_SELECT_LIST}`,
+        [...params, update.taskId, update.from],
         client,
       );
       if (!row) return undefined;

@@ -1,4 +1,8 @@
 import { sql as initial } from './0001-initial.js';
+import { sql as narrowTasks } from './0002-narrow-tasks.js';
 
 /** Append-only: never edit a shipped migration, add the next one. */
-export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [{ version: 1, sql: initial }];
+export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  { version: 1, sql: initial },
+  { version: 2, sql: narrowTasks },
+];

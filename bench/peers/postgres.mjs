@@ -1,0 +1,25 @@
+// Fresh PostgreSQL databases for one phase: created on the server of `adminUrl`, dropped by the
+// phase's cleanup (WITH (FORCE): connections a killed worker left behind must not keep it alive).
+import pg from 'pg';
+
+async function adminQuery(adminUrl, sql) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates `taskhub_bench_<label>_<pid>` and returns its connection URL. */
+export async function createDatabase({ cleanup, adminUrl, label }) {
+  const name = `taskhub_bench_${label}_${process.pid}`;
+  // A run killed with SIGKILL could not drop its databases; a later process may get its pid.
+  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await adminQuery(adminUrl, `CREATE DATABASE "${name}"`);
+  cleanup.defer(`database ${name}`, () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

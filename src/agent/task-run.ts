@@ -1,0 +1,158 @@
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { JsonValue } from '../domain/json.js';
+import type { LogStream } from '../domain/task.js';
+import type { ArtifactAccess, ExecutionContext, ExecutionOutcome, Executor } from '../executors/executor.js';
+import type { ExecutionSlots } from './execution-slots.js';
+import type { ReportOutbox } from './report-outbox.js';
+import type { Claim, WireReport } from './server-client.js';
+
+/**
+ * Why the agent stops a task. `released`: the server says it is no longer this worker's
+ * (cancelled, or requeued after a lost lease) — nothing more is reported. `timeout`: past its
+ * max execution time. `shutdown`: the agent is stopping and hands the task back.
+ */
+export type StopReason = 'released' | 'timeout' | 'shutdown';
+
+/** The server refuses longer lines and errors (ReportBody: 64 KiB). */
+const MAX_TEXT = 65_536;
+
+export interface TaskRunSettings {
+  stopGraceMs: number;
+  /** Parent of the task's scratch directory. */
+  workRoot: string;
+}
+
+/** One claimed task on this agent: its executor, its timers, and what it tells the server. */
+export class TaskRun {
+  private readonly controller = new AbortController();
+
+  constructor(
+    readonly claim: Claim,
+    private readonly executor: Executor | undefined,
+    private readonly outbox: ReportOutbox,
+    private readonly artifactsFor: (signal: AbortSignal) => ArtifactAccess,
+    private readonly settings: TaskRunSettings,
+  ) {}
+
+  get taskId(): string {
+    return this.claim.task.id;
+  }
+
+  stop(reason: StopReason): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /** Waits for a slot, runs the task to its end and queues the final report; never rejects. */
+  async execute(slots: ExecutionSlots): Promise<void> {
+    if (!(await slots.acquire(this.controller.signal))) {
+      const final = this.finalReport({ status: 'stopped' });
+      if (final) this.report(final);
+      return;
+    }
+    try {
+      await this.executeInSlot();
+    } finally {
+      slots.release();
+    }
+  }
+
+  private async executeInSlot(): Promise<void> {
+    const { task } = this.claim;
+    if (!this.executor) {
+      const error = task.resources.executor
+        ? `this worker does not run the ${task.resources.executor} executor`
+        : 'the task names nothing to run (no model, container, image, command or script)';
+      this.report({ status: 'failed', error });
+      return;
+    }
+    const seconds = task.resources.maxExecutionSeconds;
+    const deadline = seconds > 0 ? setTimeout(() => this.stop('timeout'), seconds * 1000) : undefined;
+    const workDir = new ScratchDirectory(this.settings.workRoot, `taskhub-${task.id.slice(0, 40)}-`);
+    let outcome: ExecutionOutcome;
+    try {
+      outcome = await this.executor.run(this.context(workDir));
+    } catch (error) {
+      outcome = { status: 'failed', error: `the ${this.executor.name} executor failed: ${error instanceof Error ? error.message : String(error)}` };
+    } finally {
+      clearTimeout(deadline);
+      await workDir.remove();
+    }
+    const final = this.finalReport(outcome);
+    if (final) this.report(final);
+  }
+
+  private finalReport(outcome: ExecutionOutcome): Omit<WireReport, 'taskId'> | undefined {
+    const reason = this.controller.signal.aborted ? (this.controller.signal.reason as StopReason) : undefined;
+    if (reason === 'released') return undefined;
+    if (reason === 'timeout' || outcome.status === 'timeout') {
+      const limit = `ran past its max execution time of ${this.claim.task.resources.maxExecutionSeconds} s`;
+      return { status: 'timeout', error: outcome.status === 'timeout' ? outcome.error : limit };
+    }
+    if (reason === 'shutdown') return { status: 'queued', message: 'the worker stopped before the task finished' };
+    switch (outcome.status) {
+      case 'completed':
+        return { status: 'completed', result: outcome.result, ...(outcome.outputLocation ? { outputLocation: outcome.outputLocation } : {}) };
+      case 'failed':
+        return {
+          status: 'failed',
+          error: outcome.error.slice(-MAX_TEXT),
+          ...(outcome.transient ? { transient: true } : {}),
+          ...(outcome.result !== undefined ? { result: outcome.result } : {}),
+        };
+      case 'stopped':
+        // Stopped with no reason from us: the workload was stopped from outside (e.g. docker stop).
+        return { status: 'failed', error: 'the workload was stopped from outside taskhub' };
+    }
+  }
+
+  private report(report: Omit<WireReport, 'taskId'>): void {
+    this.outbox.add({ taskId: this.taskId, ...report });
+  }
+
+  private context(scratch: ScratchDirectory): ExecutionContext {
+    const intermediate: JsonValue[] = [];
+    return {
+      get workDir() {
+        return scratch.path;
+      },
+      task: this.claim.task,
+      secrets: this.claim.secrets,
+      signal: this.controller.signal,
+      stopGraceMs: this.settings.stopGraceMs,
+      artifacts: this.artifactsFor(this.controller.signal),
+      log: (stream: LogStream, message: string) =>
+        this.report({ logs: [{ at: Date.now(), stream, level: stream === 'stderr' ? 'error' : 'info', message: message.slice(0, MAX_TEXT) }] }),
+      progress: (fraction) => this.report({ progress: Math.min(1, Math.max(0, fraction)) }),
+      spawned: (details) => this.report({ status: 'spawned', ...details }),
+      running: () => this.report({ status: 'running' }),
+      intermediateResult: (value) => {
+        intermediate.push(value);
+        this.report({ intermediateResults: [...intermediate] });
+      },
+    };
+  }
+}
+
+/**
+ * A task's scratch directory, made when an executor first asks for it: a builtin model needs
+ * none, and making and removing one cost three file system calls per task.
+ */
+class ScratchDirectory {
+  private made: string | undefined;
+
+  constructor(
+    private readonly parent: string,
+    private readonly prefix: string,
+  ) {}
+
+  get path(): string {
+    this.made ??= mkdtempSync(path.join(this.parent, this.prefix));
+    return this.made;
+  }
+
+  async remove(): Promise<void> {
+    if (this.made) await rm(this.made, { recursive: true, force: true }).catch(() => undefined);
+  }
+}

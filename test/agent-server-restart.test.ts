@@ -1,0 +1,57 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startAgent, statusHistory, waitForStatus } from './helpers/agent-process.js';
+import { freePort, killAllChildren, runCli, stopChild, waitReady, type Child } from './helpers/child-server.js';
+import { call } from './helpers/server.js';
+
+/**
+ * The server dies (kill -9) while an agent runs a task, and comes back on the same port and
+ * database: the agent's log lines and result, held while the server was away, still land, and
+ * the task ran once.
+ */
+afterAll(() => killAllChildren());
+
+function serve(port: number, dir: string): Child {
+  return runCli(['serve'], {
+    TASKHUB_HOST: '127.0.0.1',
+    TASKHUB_PORT: String(port),
+    TASKHUB_DATABASE_URL: join(dir, 'taskhub.db'),
+    TASKHUB_DATA_DIR: join(dir, 'blobs'),
+    TASKHUB_LOCAL_WORKER: '0',
+    TASKHUB_LOG_LEVEL: 'warn',
+  });
+}
+
+describe('the server restarted mid-task', () => {
+  it('receives the results the agent kept while it was down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskhub-restart-'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    let server = serve(port, dir);
+    await waitReady(server, url);
+    const marker = join(dir, 'runs.log');
+    const agent = startAgent(url);
+    // Appends a line per start to the marker file, so a second run would show.
+    const script = `const fs=require('fs'); fs.appendFileSync(${JSON.stringify(marker)}, 'run\\n'); console.log('started'); setTimeout(() => { console.log('done while the server was away'); console.log(JSON.stringify({ok:true})) }, 1500)`;
+    const { body: task } = await call(url, 'POST', '/v1/tasks', { execution: { command: [process.execPath, '-e', script] } });
+    await waitForStatus(url, task.id, ['running']);
+
+    server.process.kill('SIGKILL');
+    await server.exited;
+    // Down for longer than the task has left to run: its end happens while nobody listens.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    server = serve(port, dir);
+    await waitReady(server, url);
+
+    const done = await waitForStatus(url, task.id, ['completed', 'failed']);
+    expect(done.status, done.error).toBe('completed');
+    const { body } = await call(url, 'GET', `/v1/tasks/${task.id}/logs`);
+    expect(body.lines.map((line: { message: string }) => line.message)).toEqual(expect.arrayContaining(['started', 'done while the server was away']));
+    expect(await statusHistory(url, task.id)).toEqual(['queued', 'assigned', 'spawned', 'running', 'completed']);
+    expect(readFileSync(marker, 'utf8')).toBe('run\n');
+    expect((await stopChild(agent)).code).toBe(0);
+    await stopChild(server);
+  }, 60_000);
+});

@@ -1,0 +1,31 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitForStatus } from './helpers/agent-process.js';
+import { killAllChildren, runCli, startChildServer, stopChild } from './helpers/child-server.js';
+import { createScratchDatabase } from './helpers/scratch-database.js';
+import { call } from './helpers/server.js';
+
+afterAll(() => killAllChildren());
+
+describe('the README quick start', () => {
+  it('`taskhub serve` runs a sentiment task with its own worker, and stops cleanly', async () => {
+    const scratch = await createScratchDatabase('sqlite', 'quick-start');
+    const server = await startChildServer({ ...scratch.env, TASKHUB_LOCAL_WORKER: '1' });
+    const { status, body: task } = await call(server.url, 'POST', '/v1/tasks', {
+      modelId: 'builtin/sentiment',
+      input: { text: 'This orchestrator is great, I really love it' },
+    });
+    expect(status).toBe(201);
+    const done = await waitForStatus(server.url, task.id, ['completed', 'failed']);
+    expect(done.status, done.error).toBe('completed');
+    expect(done.result.label).toBe('positive');
+    const { body } = await call(server.url, 'GET', '/v1/workers');
+    expect(body.workers).toHaveLength(1);
+    expect((await stopChild(server)).code).toBe(0);
+  });
+
+  it('`taskhub worker --help` lists the flags', async () => {
+    const help = runCli(['worker', '--help'], {});
+    expect((await help.exited).code).toBe(0);
+    for (const flag of ['--server', '--concurrency', '--gpus', '--gpu-memory', '--executors', '--container']) expect(help.stdout).toContain(flag);
+  });
+});
