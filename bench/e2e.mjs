@@ -15,7 +15,7 @@ import { pgBoss } from './peers/pg-boss.mjs';
 import { AgentUnavailable, DEFAULT_DIST, taskhub } from './peers/taskhub.mjs';
 
 const HELP = `usage: node bench/e2e.mjs [--jobs=N] [--workers=N] [--concurrency=N] [--systems=LIST]
-                         [--postgres[=URL]] [--redis=URL] [--pg-boss-batch=N] [--timeout=S] [--dist=DIR]
+                         [--postgres[=URL]] [--redis=URL] [--pg-boss-batch=N] [--taskhub-prefetch=N] [--timeout=S] [--dist=DIR]
   --jobs=N           jobs per system (default 20000)
   --workers=N        worker processes / taskhub agents per system (default 4)
   --concurrency=N    jobs in flight per worker process (default 10)
@@ -24,6 +24,7 @@ const HELP = `usage: node bench/e2e.mjs [--jobs=N] [--workers=N] [--concurrency=
                      database of the run (default postgres://postgres@127.0.0.1:5432/postgres)
   --redis=URL        BullMQ's Redis (default redis://127.0.0.1:6379)
   --pg-boss-batch=N  pg-boss batchSize per fetch (default 100)
+  --taskhub-prefetch=N  tasks each taskhub agent claims ahead of free slots (default 500, as graphile-worker's localQueue)
   --timeout=S        hard limit per system, setup and cleanup aside (default 120)
   --dist=DIR         the taskhub build to run (default dist/)`;
 
@@ -40,10 +41,11 @@ function parseOptions(argv) {
     adminUrl: DEFAULT_POSTGRES,
     redisUrl: 'redis://127.0.0.1:6379',
     pgBossBatch: 100,
+    taskhubPrefetch: 500,
     timeoutMs: 120_000,
     dist: DEFAULT_DIST,
   };
-  const counts = { '--jobs': 'jobs', '--workers': 'workers', '--concurrency': 'concurrency', '--pg-boss-batch': 'pgBossBatch' };
+  const counts = { '--jobs': 'jobs', '--workers': 'workers', '--concurrency': 'concurrency', '--pg-boss-batch': 'pgBossBatch', '--taskhub-prefetch': 'taskhubPrefetch' };
   for (const arg of argv) {
     const [key, value] = arg.split(/=(.*)/s);
     const number = Number(value);

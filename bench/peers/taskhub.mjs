@@ -76,11 +76,11 @@ async function startServer({ engine, cli, adminUrl, cleanup, signal }) {
   return { server, url, client };
 }
 
-function startAgents({ cli, url, workers, concurrency, cleanup }) {
+function startAgents({ cli, url, workers, concurrency, prefetch, cleanup }) {
   const env = { ...process.env, TASKHUB_LOG_LEVEL: 'warn' };
   delete env.TASKHUB_CONFIG;
   const agents = Array.from({ length: workers }, (_, i) => {
-    const args = [cli, 'worker', '--server', url, '--concurrency', String(concurrency), '--executors', 'builtin', '--name', `${AGENT_NAME_PREFIX}${i}`];
+    const args = [cli, 'worker', '--server', url, '--concurrency', String(concurrency), '--prefetch', String(prefetch), '--executors', 'builtin', '--name', `${AGENT_NAME_PREFIX}${i}`];
     return new Child(`taskhub-agent-${i}`, args, { cwd: ROOT, env });
   });
   cleanup.defer(`${workers} taskhub agents`, () => stopAll(agents));
@@ -90,13 +90,13 @@ function startAgents({ cli, url, workers, concurrency, cleanup }) {
 export function taskhub(engine) {
   return {
     name: `taskhub (${engine})`,
-    settings: ({ workers, concurrency }) =>
-      `${engine === 'postgres' ? 'PostgreSQL' : 'SQLite'}; ${workers} agents (taskhub worker --concurrency ${concurrency} --executors builtin); POST /v1/tasks/batch`,
+    settings: ({ workers, concurrency, taskhubPrefetch }) =>
+      `${engine === 'postgres' ? 'PostgreSQL' : 'SQLite'}; ${workers} agents (taskhub worker --concurrency ${concurrency} --prefetch ${taskhubPrefetch} --executors builtin); POST /v1/tasks/batch`,
 
-    async run({ jobs, workers, concurrency, dist, adminUrl, cleanup, signal, status }) {
+    async run({ jobs, workers, concurrency, taskhubPrefetch, dist, adminUrl, cleanup, signal, status }) {
       const cli = path.join(dist, 'cli', 'main.js');
       const { server, url, client } = await startServer({ engine, cli, adminUrl, cleanup, signal });
-      const agents = startAgents({ cli, url, workers, concurrency, cleanup });
+      const agents = startAgents({ cli, url, workers, concurrency, prefetch: taskhubPrefetch, cleanup });
       const children = [server, ...agents];
       status.text = 'waiting for the agents to register';
       await waitUntil(
