@@ -5,7 +5,7 @@ import { parseAgentOptions } from './agent/agent-options.js';
 import { createExecutors } from './agent/executor-set.js';
 import { resolveResources } from './agent/machine-resources.js';
 import { buildServer } from './api/server.js';
-import type { Config } from './config.js';
+import { isLoopback, type Config } from './config.js';
 import { LeaseMonitor } from './core/lease-monitor.js';
 import type { Clock } from './core/ports.js';
 import { TaskService } from './core/task-service.js';
@@ -74,11 +74,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
 async function startLocalWorker(config: Config, app: FastifyInstance): Promise<Agent> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  const defaults = parseAgentOptions([], {}, `${os.hostname()}-local`, os.tmpdir());
+  // A process task runs any command it names: reachable from beyond this machine, that is
+  // remote code execution for whoever can submit (the Mimir API has its own token, or none).
+  const exposed = !isLoopback(config.host);
+  if (exposed) app.log.warn('the local worker runs no process tasks while the server listens beyond loopback; start a `taskhub worker` for them');
   const options = {
-    ...parseAgentOptions([], {}, `${os.hostname()}-local`, os.tmpdir()),
+    ...defaults,
     serverUrl: `http://${localAddress(config.host)}:${port}`,
     token: config.apiToken,
     concurrency: config.localWorkerConcurrency,
+    executors: exposed ? defaults.executors.filter((name) => name !== 'process') : defaults.executors,
   };
   const agent = new Agent(options, await createExecutors(options), await resolveResources({}), app.log.child({ component: 'local-worker' }));
   await agent.start();

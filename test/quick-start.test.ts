@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitForStatus } from './helpers/agent-process.js';
+import { eventually, waitForStatus, waitForWorkers } from './helpers/agent-process.js';
 import { killAllChildren, runCli, startChildServer, stopChild } from './helpers/child-server.js';
 import { createScratchDatabase } from './helpers/scratch-database.js';
 import { call } from './helpers/server.js';
@@ -18,8 +18,19 @@ describe('the README quick start', () => {
     const done = await waitForStatus(server.url, task.id, ['completed', 'failed']);
     expect(done.status, done.error).toBe('completed');
     expect(done.result.label).toBe('positive');
-    const { body } = await call(server.url, 'GET', '/v1/workers');
-    expect(body.workers).toHaveLength(1);
+    expect(await waitForWorkers(server.url, 1)).toHaveLength(1);
+    expect((await stopChild(server)).code).toBe(0);
+  });
+
+  it('runs no process tasks in its own worker when it listens beyond loopback', async () => {
+    const scratch = await createScratchDatabase('sqlite', 'exposed');
+    const server = await startChildServer({ ...scratch.env, TASKHUB_LOCAL_WORKER: '1', TASKHUB_HOST: '0.0.0.0', TASKHUB_API_TOKEN: 't' });
+    const workers = await eventually('the local worker', async () => {
+      const { body } = await call(server.url, 'GET', '/v1/workers', undefined, { authorization: 'Bearer t' });
+      return body.workers.length ? body.workers : undefined;
+    });
+    expect(workers[0].executors).toEqual(['builtin', 'http']);
+    expect(server.stdout + server.stderr).toContain('runs no process tasks');
     expect((await stopChild(server)).code).toBe(0);
   });
 
