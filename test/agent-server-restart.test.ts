@@ -45,7 +45,8 @@ describe('the server restarted mid-task', () => {
     server = serve(port, dir);
     await waitReady(server, url);
 
-    const done = await waitForStatus(url, task.id, ['completed', 'failed']);
+    // The agent's retries back off up to 5 s, and a loaded CI machine restarts the server slowly.
+    const done = await waitForStatus(url, task.id, ['completed', 'failed'], 40_000);
     expect(done.status, done.error).toBe('completed');
     const { body } = await call(url, 'GET', `/v1/tasks/${task.id}/logs`);
     expect(body.lines.map((line: { message: string }) => line.message)).toEqual(expect.arrayContaining(['started', 'done while the server was away']));

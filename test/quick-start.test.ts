@@ -19,7 +19,8 @@ describe('the README quick start', () => {
     expect(done.status, done.error).toBe('completed');
     expect(done.result.label).toBe('positive');
     expect(await waitForWorkers(server.url, 1)).toHaveLength(1);
-    expect((await stopChild(server)).code).toBe(0);
+    const exit = await stopChild(server);
+    expect(exit.code, server.stderr + server.stdout).toBe(0);
   });
 
   it('runs no process tasks in its own worker when it listens beyond loopback', async () => {
@@ -31,7 +32,8 @@ describe('the README quick start', () => {
     });
     expect(workers[0].executors).toEqual(['builtin', 'http']);
     expect(server.stdout + server.stderr).toContain('runs no process tasks');
-    expect((await stopChild(server)).code).toBe(0);
+    const exit = await stopChild(server);
+    expect(exit.code, server.stderr + server.stdout).toBe(0);
   });
 
   it('`taskhub worker --help` lists the flags', async () => {
