@@ -4,14 +4,13 @@
 // runs bounded phases, prints the figures and stops. See bench/README.md.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { HttpClient, expectStatus } from './http-client.mjs';
+import { adminQuery as adminQueryOn, freePort, printTable, taskhubServerEnv } from './shared.mjs';
 import { printProfileSummary } from './profile-summary.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -82,18 +81,6 @@ watchdog.unref();
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Spawns a child; its output goes to our stderr with a prefix (only the first lines). */
 function spawnChild(label, args, env) {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -159,15 +146,7 @@ async function waitForHealth(child, url) {
 
 // ---------------------------------------------------------------- servers
 
-async function adminQuery(sql) {
-  const client = new pg.Client({ connectionString: options.postgres });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const adminQuery = (sql) => adminQueryOn(options.postgres, sql);
 
 async function dropDatabases() {
   for (const name of [...databasesToDrop]) {
@@ -199,18 +178,7 @@ async function startTaskhub(label) {
     databaseUrl = path.join(dir, 'taskhub.db');
   }
   const port = await freePort();
-  const env = {
-    ...process.env,
-    TASKHUB_HOST: '127.0.0.1',
-    TASKHUB_PORT: String(port),
-    TASKHUB_DATABASE_URL: databaseUrl,
-    TASKHUB_DATA_DIR: path.join(dir, 'blobs'),
-    TASKHUB_LOG_LEVEL: 'warn',
-    TASKHUB_API_TOKEN: '',
-    // No worker inside the server: the bench's workers must be the only claimers.
-    TASKHUB_LOCAL_WORKER: '0',
-  };
-  delete env.TASKHUB_CONFIG;
+  const env = taskhubServerEnv({ port, databaseUrl, dir });
   const nodeArgs = [];
   if (options.profile) {
     mkdirSync(PROFILE_DIR, { recursive: true });
@@ -250,14 +218,6 @@ function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index];
-}
-
-function printTable(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
-  const line = (cells) => cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ');
-  console.log(`  ${line(headers)}`);
-  console.log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-  for (const row of rows) console.log(`  ${line(row)}`);
 }
 
 /** Errors seen by any phase; a non-empty list makes the exit code 1. */

@@ -13,6 +13,7 @@ import { Cleanup } from './peers/cleanup.mjs';
 import { graphileWorker } from './peers/graphile-worker.mjs';
 import { pgBoss } from './peers/pg-boss.mjs';
 import { AgentUnavailable, DEFAULT_DIST, taskhub } from './peers/taskhub.mjs';
+import { printTable } from './shared.mjs';
 
 const HELP = `usage: node bench/e2e.mjs [--jobs=N] [--workers=N] [--concurrency=N] [--systems=LIST]
                          [--postgres[=URL]] [--redis=URL] [--pg-boss-batch=N] [--taskhub-prefetch=N] [--timeout=S] [--dist=DIR]
@@ -106,14 +107,6 @@ async function runSystem(system) {
     await Promise.race([work.catch(() => {}), sleep(SETTLE_MS)]);
     await cleanup.run();
   }
-}
-
-function printTable(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
-  const line = (cells) => cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ');
-  console.log(`  ${line(headers)}`);
-  console.log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-  for (const row of rows) console.log(`  ${line(row)}`);
 }
 
 async function main() {

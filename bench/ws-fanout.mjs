@@ -5,14 +5,15 @@
 // how fast and how soon every subscriber hears of each change. See bench/README.md.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { HttpClient, expectStatus } from './http-client.mjs';
+import { adminQuery as adminQueryOn, freePort, taskhubServerEnv } from './shared.mjs';
+
+const adminQuery = (sql) => adminQueryOn(options.postgres, sql);
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -148,27 +149,6 @@ function tagOf(raw) {
 
 // ---------------------------------------------------------------- server and subscribers
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function adminQuery(sql) {
-  const client = new pg.Client({ connectionString: options.postgres });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 async function startServer() {
   let databaseUrl = path.join(TMP, 'taskhub.db');
   if (options.postgres) {
@@ -179,16 +159,7 @@ async function startServer() {
     databaseUrl = url.toString();
   }
   const port = await freePort();
-  const env = {
-    ...process.env,
-    TASKHUB_HOST: '127.0.0.1',
-    TASKHUB_PORT: String(port),
-    TASKHUB_DATABASE_URL: databaseUrl,
-    TASKHUB_DATA_DIR: path.join(TMP, 'blobs'),
-    TASKHUB_LOG_LEVEL: 'warn',
-    // No worker: only the bench changes statuses.
-    TASKHUB_LOCAL_WORKER: '0',
-  };
+  const env = taskhubServerEnv({ port, databaseUrl, dir: TMP });
   child = spawn(process.execPath, [CLI, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const client = new HttpClient(url);

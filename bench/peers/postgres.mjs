@@ -1,16 +1,6 @@
 // Fresh PostgreSQL databases for one phase: created on the server of `adminUrl`, dropped by the
 // phase's cleanup (WITH (FORCE): connections a killed worker left behind must not keep it alive).
-import pg from 'pg';
-
-async function adminQuery(adminUrl, sql) {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+import { adminQuery } from '../shared.mjs';
 
 /** Creates `taskhub_bench_<label>_<pid>` and returns its connection URL. */
 export async function createDatabase({ cleanup, adminUrl, label }) {

@@ -3,12 +3,12 @@
 // --executors builtin`), builtin/echo tasks submitted through POST /v1/tasks/batch, and the
 // completed count read from GET /v1/tasks?status=completed&limit=1.
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { HttpClient, expectStatus } from '../http-client.mjs';
+import { freePort, taskhubServerEnv } from '../shared.mjs';
 import { Child, stopAll } from './child.mjs';
 import { timeDrain } from './drain.mjs';
 import { createDatabase } from './postgres.mjs';
@@ -21,17 +21,6 @@ const AGENT_NAME_PREFIX = 'bench-';
 /** The CLI has no `worker` command yet: it answered with exit code 2 and its usage text. */
 export class AgentUnavailable extends Error {}
 const UNKNOWN_COMMAND = /unknown command/i;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function exitError(child) {
   // Exit code 2 is also the agent's answer to a bad flag: only an unknown command means "no agent".
@@ -55,17 +44,7 @@ async function startServer({ engine, cli, adminUrl, cleanup, signal }) {
   cleanup.defer(dir, () => rmSync(dir, { recursive: true, force: true }));
   const databaseUrl = engine === 'postgres' ? await createDatabase({ cleanup, adminUrl, label: 'taskhub' }) : path.join(dir, 'taskhub.db');
   const port = await freePort();
-  const env = {
-    ...process.env,
-    TASKHUB_HOST: '127.0.0.1',
-    TASKHUB_PORT: String(port),
-    TASKHUB_DATABASE_URL: databaseUrl,
-    TASKHUB_DATA_DIR: path.join(dir, 'blobs'),
-    TASKHUB_LOG_LEVEL: 'warn',
-    TASKHUB_API_TOKEN: '',
-    TASKHUB_LOCAL_WORKER: '0',
-  };
-  delete env.TASKHUB_CONFIG;
+  const env = taskhubServerEnv({ port, databaseUrl, dir });
   const server = new Child(`taskhub-server-${engine}`, [cli, 'serve'], { cwd: ROOT, env });
   cleanup.defer(server.label, () => server.stop());
   const url = `http://127.0.0.1:${port}`;

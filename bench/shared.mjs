@@ -1,0 +1,56 @@
+// What every bench script needs to start a taskhub server and report: a free port, the server's
+// environment, one-off administrative SQL, and a table printer.
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+
+/** A loopback port nothing listens on now (the kernel's pick, released at once). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The environment of a benchmarked `taskhub serve`: loopback, quiet, no token, no config file,
+ * and no worker inside it (the bench's own workers, or none, must be the only claimers).
+ */
+export function taskhubServerEnv({ port, databaseUrl, dir }) {
+  const env = {
+    ...process.env,
+    TASKHUB_HOST: '127.0.0.1',
+    TASKHUB_PORT: String(port),
+    TASKHUB_DATABASE_URL: databaseUrl,
+    TASKHUB_DATA_DIR: path.join(dir, 'blobs'),
+    TASKHUB_LOG_LEVEL: 'warn',
+    TASKHUB_API_TOKEN: '',
+    TASKHUB_LOCAL_WORKER: '0',
+  };
+  delete env.TASKHUB_CONFIG;
+  return env;
+}
+
+/** Runs one statement on its own connection (CREATE / DROP DATABASE cannot share a transaction). */
+export async function adminQuery(adminUrl, sql) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export function printTable(headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
+  const line = (cells) => cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ');
+  console.log(`  ${line(headers)}`);
+  console.log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const row of rows) console.log(`  ${line(row)}`);
+}
