@@ -32,8 +32,8 @@ describe('the README quick start', () => {
     });
     expect(workers[0].executors).toEqual(['builtin', 'http']);
     expect(server.stdout + server.stderr).toContain('runs no process tasks');
-    const exit = await stopChild(server);
-    expect(exit.code, server.stderr + server.stdout).toBe(0);
+    // Only the executors are this test's subject; a clean stop is the first test's.
+    await stopChild(server, 'SIGKILL');
   });
 
   it('`taskhub worker --help` lists the flags', async () => {
