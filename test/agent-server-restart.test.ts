@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,11 +8,47 @@ import { freePort, killAllChildren, runCli, stopChild, waitReady, type Child } f
 import { call } from './helpers/server.js';
 
 /**
- * The server dies (kill -9) while an agent runs a task, and comes back on the same port and
- * database: the agent's log lines and result, held while the server was away, still land, and
- * the task ran once.
+ * The server dies (kill -9) while an agent runs a task, and comes back on the same database:
+ * the agent's log lines and result, held while the server was away, still land, and the task
+ * ran once.
+ *
+ * The agent talks to the server through a TCP relay on a port this test holds: restarted on
+ * the port it had, the server could find it taken by another test file's server (the kernel
+ * hands a freed port out again), and the agent would then report to that one.
  */
 afterAll(() => killAllChildren());
+
+/** Forwards each connection to the server's current port; a connection fails while none listens. */
+function relay(): Promise<{ url: string; target: { port: number }; close: () => void }> {
+  const target = { port: 0 };
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target.port, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+      socket.on('close', () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        target,
+        close: () => {
+          for (const socket of sockets) socket.destroy();
+          server.close();
+        },
+      });
+    }),
+  );
+}
 
 function serve(port: number, dir: string): Child {
   return runCli(['serve'], {
@@ -27,12 +64,13 @@ function serve(port: number, dir: string): Child {
 describe('the server restarted mid-task', () => {
   it('receives the results the agent kept while it was down', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'taskhub-restart-'));
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    let server = serve(port, dir);
+    const front = await relay();
+    front.target.port = await freePort();
+    let url = `http://127.0.0.1:${front.target.port}`;
+    let server = serve(front.target.port, dir);
     await waitReady(server, url);
     const marker = join(dir, 'runs.log');
-    const agent = startAgent(url);
+    const agent = startAgent(front.url);
     // Appends a line per start to the marker file, so a second run would show.
     const script = `const fs=require('fs'); fs.appendFileSync(${JSON.stringify(marker)}, 'run\\n'); console.log('started'); setTimeout(() => { console.log('done while the server was away'); console.log(JSON.stringify({ok:true})) }, 1500)`;
     const { body: task } = await call(url, 'POST', '/v1/tasks', { execution: { command: [process.execPath, '-e', script] } });
@@ -42,7 +80,9 @@ describe('the server restarted mid-task', () => {
     await server.exited;
     // Down for longer than the task has left to run: its end happens while nobody listens.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
-    server = serve(port, dir);
+    front.target.port = await freePort();
+    url = `http://127.0.0.1:${front.target.port}`;
+    server = serve(front.target.port, dir);
     await waitReady(server, url);
 
     // The agent's retries back off up to 5 s, and a loaded CI machine restarts the server slowly.
@@ -54,5 +94,6 @@ describe('the server restarted mid-task', () => {
     expect(readFileSync(marker, 'utf8')).toBe('run\n');
     expect((await stopChild(agent)).code).toBe(0);
     await stopChild(server);
+    front.close();
   }, 60_000);
 });
