@@ -3,7 +3,7 @@ import type { StatusUpdate, TaskStore } from '../src/core/ports.js';
 import { migrateDatabase } from '../src/store/open-store.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { ENGINES, openTestStore, type TestStore } from './helpers/databases.js';
-import { NOW, claim, fullyPopulatedTask, ids, insert, queued, worker } from './helpers/task-fixtures.js';
+import { NOW, ROOMY, claim, fullyPopulatedTask, ids, insert, queued, worker } from './helpers/task-fixtures.js';
 
 // One contract, every engine: SqliteStore is the reference, PostgresStore must match it.
 describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
@@ -214,6 +214,34 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     } finally {
       if (engine === 'postgres') await Promise.all(claimers.map((claimer) => claimer.close()));
     }
+  });
+
+  it('claims for hand-offs in the transaction that inserts the tasks', async () => {
+    await insert(store, { id: 'waiting', priority: 1 }, { id: 'draft', status: 'created' });
+    const handOff = (workerId: string, queues: string[], limit: number) => ({ workerId, queues, capacity: ROOMY, limit, now: NOW + 5, leaseMs: 1000 });
+    const claimed = await store.insertTasks(
+      [queued({ id: 'new-1' }, NOW + 5), queued({ id: 'new-gpu', queue: 'gpu' }, NOW + 5), queued({ id: 'new-2' }, NOW + 5)],
+      [handOff('w1', ['default'], 1), handOff('w2', ['gpu'], 5), handOff('w3', ['default'], 5), handOff('w4', ['default'], 1)],
+    );
+    // Each hand-off is a claim like any other, in order: by priority, then age, among all that fit.
+    expect(claimed.map(ids)).toEqual([['waiting'], ['new-gpu'], ['new-1', 'new-2'], []]);
+    for (const [id, workerId] of [['new-1', 'w3'], ['new-gpu', 'w2']] as const) {
+      expect(await store.getTask(id)).toMatchObject({ status: 'assigned', workerId, leaseExpiresAt: NOW + 1005, statusChangedAt: NOW + 5 });
+      expect((await store.statusHistory(id)).map(({ from, to, at, workerId: by }) => [from, to, at, by])).toEqual([
+        [null, 'queued', NOW + 5, null],
+        ['queued', 'assigned', NOW + 5, workerId],
+      ]);
+    }
+    expect((await store.getTask('draft'))!.status).toBe('created');
+    expect(await store.insertTasks([queued({ id: 'alone' })])).toEqual([]);
+  });
+
+  it('claims nothing for hand-offs when their insert fails', async () => {
+    await insert(store, { id: 'taken' }, { id: 'waiting' });
+    const handOff = { workerId: 'w1', queues: ['default'], capacity: ROOMY, limit: 5, now: NOW, leaseMs: 1000 };
+    await expect(store.insertTasks([queued({ id: 'fresh' }), queued({ id: 'taken' })], [handOff])).rejects.toThrow();
+    expect(await store.countTasks({ statuses: ['queued'] })).toBe(2);
+    expect(await store.getTask('fresh')).toBeUndefined();
   });
 
   it('renews the leases of the active tasks a worker holds', async () => {

@@ -63,7 +63,12 @@ export interface NewLogLine {
 export interface TaskStore {
   readonly engine: 'sqlite' | 'postgres';
 
-  insertTasks(tasks: NewTask[]): Promise<void>;
+  /**
+   * Inserts the tasks, then, in the same transaction, runs each of `handOffs` as claimTasks
+   * would (in order): an idle long-polling worker gets a new task with one commit. Resolves
+   * with what each hand-off claimed.
+   */
+  insertTasks(tasks: NewTask[], handOffs?: readonly ClaimRequest[]): Promise<Task[][]>;
   getTask(id: string): Promise<Task | undefined>;
   listTasks(filter: TaskFilter, page: Page): Promise<Task[]>;
   countTasks(filter: TaskFilter): Promise<number>;

@@ -5,6 +5,7 @@ import { canTransition, isActive, isFinished, type TaskStatus } from '../domain/
 import { statusEffects } from '../domain/status-effects.js';
 import type { BlobRef, LogLine, StatusChange, Task, TaskPatch } from '../domain/task.js';
 import { DEFAULT_QUEUE } from '../domain/worker.js';
+import { ClaimWaiters } from './claim-waiters.js';
 import { newTask, type TaskInput } from './new-task.js';
 import type { BlobStore, Clock, EventBus, NewLogLine, Page, TaskEvent, TaskFilter, TaskStore } from './ports.js';
 
@@ -38,6 +39,9 @@ export interface TaskServiceSettings {
 
 /** The use cases on tasks. Every status change here goes through `changeStatus`. */
 export class TaskService {
+  /** Idle long-polling claimers: WorkerService.claim parks them here, submissions hand new tasks to them. */
+  readonly claimWaiters = new ClaimWaiters();
+
   constructor(
     private readonly store: TaskStore,
     private readonly events: EventBus,
@@ -57,10 +61,21 @@ export class TaskService {
     const tasks = inputs.map((input) => ({ task: newTask(input, now), secrets: input.secrets ?? null }));
     const queues = new Set(tasks.flatMap(({ task }) => (task.queue && task.queue !== DEFAULT_QUEUE ? [task.queue] : [])));
     for (const queue of queues) await this.store.ensureQueue(queue, now);
-    await this.store.insertTasks(tasks);
+    // Idle claimers these tasks fit are claimed for in the insert's own transaction: one commit
+    // from submit to pickup instead of two in a row.
+    const handOffs = this.claimWaiters.handOff(tasks.filter(({ task }) => task.eligibleAt <= now).map(({ task }) => task));
+    let claimed: Task[][] = [];
+    try {
+      claimed = await this.store.insertTasks(tasks, handOffs.map(({ claim }) => ({ ...claim, now })));
+    } finally {
+      handOffs.forEach((handOff, index) => handOff.deliver(claimed[index] ?? []));
+    }
+    const handedOver = new Set(claimed.flat().map((task) => task.id));
     for (const { task } of tasks) {
       this.events.publish({ type: 'status_changed', taskId: task.id, from: null, to: task.status, at: now });
-      if (task.status === 'queued') this.events.publish({ type: 'task_queued', queue: task.queue!, resources: task.resources });
+      if (task.status === 'queued' && !handedOver.has(task.id)) {
+        this.events.publish({ type: 'task_queued', queue: task.queue!, resources: task.resources });
+      }
     }
     return tasks.map(({ task }) => task);
   }

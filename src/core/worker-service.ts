@@ -53,7 +53,9 @@ const WORKER_STATUSES: ReadonlySet<string> = new Set(['spawned', 'running', 'com
 
 /** Registration, heartbeats, long-poll claims and reports: the worker protocol's use cases. */
 export class WorkerService {
-  readonly waiters = new ClaimWaiters();
+  private get waiters(): ClaimWaiters {
+    return this.tasks.claimWaiters;
+  }
   private closing = false;
 
   constructor(
@@ -144,27 +146,31 @@ export class WorkerService {
       executors: options.capacity?.executors ?? worker.executors,
     };
     const deadline = this.clock.now() + options.waitMs;
-    const ticket = this.waiters.take(worker.queues, capacity);
+    const request = { workerId, queues: worker.queues, capacity, limit: options.limit, leaseMs: this.settings.leaseMs };
+    const ticket = this.waiters.take(request);
+    const announce = (claimed: Task[]) => {
+      for (const task of claimed) {
+        this.events.publish({ type: 'status_changed', taskId: task.id, from: 'queued', to: 'assigned', at: task.statusChangedAt });
+      }
+      return claimed;
+    };
     try {
       for (;;) {
-        const now = this.clock.now();
-        const claimed = await this.store.claimTasks({
-          workerId,
-          queues: worker.queues,
-          capacity,
-          limit: options.limit,
-          now,
-          leaseMs: this.settings.leaseMs,
-        });
-        if (claimed.length > 0) {
-          for (const task of claimed) {
-            this.events.publish({ type: 'status_changed', taskId: task.id, from: 'queued', to: 'assigned', at: now });
-          }
-          return claimed;
-        }
+        const claimed = await this.store.claimTasks({ ...request, now: this.clock.now() });
+        if (claimed.length > 0) return announce(claimed);
         const remaining = deadline - this.clock.now();
         if (remaining <= 0 || options.signal?.aborted || this.closing) return [];
-        await ticket.sleep(Math.min(remaining, this.settings.recheckMs), options.signal);
+        // A submitter may claim for this sleeper in its own transaction (hand-off): those are ours.
+        const handed = await ticket.sleep(Math.min(remaining, this.settings.recheckMs), options.signal);
+        if (handed.length > 0) {
+          announce(handed);
+          if (!options.signal?.aborted) return handed;
+          // Our client left while they were being claimed: back to their queue, no retry spent.
+          for (const task of handed) {
+            await this.tasks.changeStatus(task.id, 'queued', { reason: 'claimer left', current: task }).catch(() => undefined);
+          }
+          return [];
+        }
       }
     } finally {
       ticket.release();

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ClaimRequest } from '../../core/ports.js';
 import type { Task } from '../../domain/task.js';
-import { TASK_SELECT_LIST, rowToTask, type TaskRow } from '../task-columns.js';
+import { TASK_SELECT_LIST, rowToTask, type SqlValue } from '../task-columns.js';
 
 // The fit predicates of SqliteStore.claimTasks. $1 queues, $2 now, $3–$6 capacity, $7 executors.
 const CLAIMABLE = `status = 'queued' AND queue = ANY($1::text[]) AND eligible_at <= $2
@@ -42,8 +42,25 @@ SELECT ${TASK_SELECT_LIST} FROM claimed ORDER BY ${CLAIM_ORDER}`;
  */
 export async function claimTasks(pool: pg.Pool, request: ClaimRequest): Promise<Task[]> {
   if (request.queues.length === 0 || request.limit <= 0) return [];
+  const candidates = await pool.query(PRE_CHECK, fitParameters(request));
+  if (candidates.rowCount === 0) return [];
+  return claimIn(pool, request);
+}
+
+/** The claim statement alone, on `client`: inside the caller's transaction when it has one (hand-off). */
+export async function claimIn(client: pg.Pool | pg.ClientBase, request: ClaimRequest): Promise<Task[]> {
+  if (request.queues.length === 0 || request.limit <= 0) return [];
+  const claimed = await client.query<SqlValue[]>({
+    text: CLAIM,
+    values: [...fitParameters(request), request.limit, request.workerId, request.now + request.leaseMs],
+    rowMode: 'array',
+  });
+  return claimed.rows.map(rowToTask);
+}
+
+function fitParameters(request: ClaimRequest): unknown[] {
   const { capacity } = request;
-  const fit = [
+  return [
     request.queues,
     request.now,
     capacity.cpuMillis,
@@ -52,13 +69,4 @@ export async function claimTasks(pool: pg.Pool, request: ClaimRequest): Promise<
     capacity.gpuMemoryBytes,
     capacity.executors,
   ];
-  const candidates = await pool.query(PRE_CHECK, fit);
-  if (candidates.rowCount === 0) return [];
-  const claimed = await pool.query<TaskRow>(CLAIM, [
-    ...fit,
-    request.limit,
-    request.workerId,
-    request.now + request.leaseMs,
-  ]);
-  return claimed.rows.map(rowToTask);
 }

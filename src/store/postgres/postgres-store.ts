@@ -13,9 +13,9 @@ import type { EpochMs, LogLine, StatusChange, Task, TaskPatch } from '../../doma
 import type { Queue, Worker } from '../../domain/worker.js';
 import { GroupCommit } from '../group-commit.js';
 import { rowToQueue, rowToStatusChange, rowToWorker, workerToRow, type WorkerRow } from '../row-mapping.js';
-import { TASK_COLUMNS, TASK_SELECT_LIST, patchToRow, rowToTask, taskToRow, type PatchRow, type SqlValue, type TaskRow } from '../task-columns.js';
+import { TASK_COLUMNS, TASK_SELECT_LIST, patchToRow, rowToTask, taskToRow, type PatchRow, type SqlValue } from '../task-columns.js';
 import { buildTaskWhere } from '../task-filter.js';
-import { claimTasks } from './claim.js';
+import { claimIn, claimTasks } from './claim.js';
 import { insertRows, readColumnTypes, type ColumnTypes } from './insert-rows.js';
 import { migratePostgres } from './migrate.js';
 import { createPool, inTransaction, type PoolOptions } from './pg-pool.js';
@@ -81,13 +81,18 @@ export class PostgresStore implements TaskStore {
     return (await client.query(sql, params)).rows as T[];
   }
 
+  /** Task rows, as the arrays rowToTask takes (see task-columns.ts). */
+  private async queryTasks(sql: string, params: unknown[], client: pg.ClientBase | pg.Pool = this.pool): Promise<Task[]> {
+    return (await client.query<SqlValue[]>({ text: sql, values: params, rowMode: 'array' })).rows.map(rowToTask);
+  }
+
   private async recordChanges(client: Client, changes: Array<Omit<StatusChange, 'id'>>): Promise<void> {
     const rows = changes.map((c) => [c.taskId, c.from, c.to, c.at, c.reason, c.message, c.workerId]);
     await insertRows(client, this.columnTypes, 'task_status_changes', HISTORY_COLUMNS, rows);
   }
 
-  insertTasks(tasks: NewTask[]): Promise<void> {
-    if (tasks.length === 0) return Promise.resolve();
+  insertTasks(tasks: NewTask[], handOffs: readonly ClaimRequest[] = []): Promise<Task[][]> {
+    if (tasks.length === 0 && handOffs.length === 0) return Promise.resolve([]);
     const rows = tasks.map(({ task, secrets }) => [...taskToRow(task), secrets === null ? null : JSON.stringify(secrets)]);
     const changes = tasks.map(({ task }) => ({
       taskId: task.id,
@@ -101,23 +106,25 @@ export class PostgresStore implements TaskStore {
     return this.writes.run(async (client) => {
       await insertRows(client, this.columnTypes, 'tasks', [...TASK_COLUMNS, 'secrets'], rows);
       await this.recordChanges(client, changes);
+      const claimed: Task[][] = [];
+      for (const request of handOffs) claimed.push(await claimIn(client, request));
+      return claimed;
     });
   }
 
   async getTask(id: string): Promise<Task | undefined> {
-    const [row] = await this.query<TaskRow>(`SELECT ${TASK_SELECT_LIST} FROM tasks WHERE id = $1`, [id]);
-    return row && rowToTask(row);
+    const [task] = await this.queryTasks(`SELECT ${TASK_SELECT_LIST} FROM tasks WHERE id = $1`, [id]);
+    return task;
   }
 
   async listTasks(filter: TaskFilter, page: Page): Promise<Task[]> {
     const { where, params } = buildTaskWhere(filter, placeholder);
     const order = filter.oldestFirst ? 'created_at ASC, id ASC' : 'created_at DESC, id DESC';
     const n = params.length;
-    const rows = await this.query<TaskRow>(
+    return this.queryTasks(
       `SELECT ${TASK_SELECT_LIST} FROM tasks ${where} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
       [...params, limit(page.limit), offset(page.offset)],
     );
-    return rows.map(rowToTask);
   }
 
   async countTasks(filter: TaskFilter): Promise<number> {
@@ -149,12 +156,12 @@ export class PostgresStore implements TaskStore {
     row.columns.push(['updated_at', at]);
     const { sets, params } = assignments(row);
     return this.writes.run(async (client) => {
-      const [updated] = await this.query<TaskRow>(
+      const [updated] = await this.queryTasks(
         `UPDATE tasks SET ${sets} WHERE id = $${params.length + 1} RETURNING ${TASK_SELECT_LIST}`,
         [...params, taskId],
         client,
       );
-      return updated && rowToTask(updated);
+      return updated;
     });
   }
 
@@ -165,13 +172,12 @@ export class PostgresStore implements TaskStore {
     const { sets, params } = assignments(patch);
     const n = params.length;
     return this.writes.run(async (client) => {
-      const [row] = await this.query<TaskRow>(
+      const [task] = await this.queryTasks(
         `UPDATE tasks SET ${sets} WHERE id = $${n + 1} AND status = $${n + 2} RETURNING ${TASK_SELECT_LIST}`,
         [...params, update.taskId, update.from],
         client,
       );
-      if (!row) return undefined;
-      const task = rowToTask(row);
+      if (!task) return undefined;
       const { taskId, from, to, at, reason, message } = update;
       await this.recordChanges(client, [{ taskId, from, to, at, reason, message, workerId: task.workerId }]);
       return task;
@@ -210,13 +216,12 @@ export class PostgresStore implements TaskStore {
   }
 
   async findExpired(now: EpochMs, max: number): Promise<Task[]> {
-    const rows = await this.query<TaskRow>(
+    return this.queryTasks(
       `SELECT ${TASK_SELECT_LIST} FROM tasks WHERE ${ACTIVE}
          AND (lease_expires_at < $1 OR (max_execution_seconds > 0 AND started_at + max_execution_seconds * 1000 < $1))
        LIMIT $2`,
       [now, limit(max)],
     );
-    return rows.map(rowToTask);
   }
 
   appendLogs(taskId: string, lines: NewLogLine[]): Promise<void> {
