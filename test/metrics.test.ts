@@ -157,7 +157,7 @@ describe('task timings from events', () => {
     ]);
   });
 
-  it(`forgets the oldest task past ${MAX_TRACKED_TASKS} in flight`, () => {
+  it(`forgets the oldest tasks past ${MAX_TRACKED_TASKS} in flight`, () => {
     const claims: number[] = [];
     const timings = new TaskTimings({ claimLatency: (s) => claims.push(s), duration: () => {} });
     for (let i = 0; i <= MAX_TRACKED_TASKS; i++) timings.record(change(`t${i}`, 'queued', 0));

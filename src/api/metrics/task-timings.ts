@@ -18,6 +18,13 @@ interface Since {
  * and their tasks are not observed (a metric gap, never a wrong figure).
  */
 export const MAX_TRACKED_TASKS = 100_000;
+/**
+ * Past the limit the oldest 10% go at once. One at a time cost 9 µs a task once the limit was
+ * reached (batch submissions fell from 52k to 33k tasks/s): a Map keeps deleted entries as
+ * holes until it rehashes, and each fresh iterator walked every hole at the front to reach
+ * the oldest live entry.
+ */
+const EVICTED_AT_ONCE = MAX_TRACKED_TASKS / 10;
 
 /**
  * Claim latency and task duration from status_changed events alone (from/to/at), so the
@@ -49,7 +56,15 @@ export class TaskTimings {
   private track(taskId: string, since: Since): void {
     this.since.delete(taskId);
     this.since.set(taskId, since);
-    if (this.since.size > MAX_TRACKED_TASKS) this.since.delete(this.since.keys().next().value!);
+    if (this.since.size > MAX_TRACKED_TASKS) this.forgetOldest(EVICTED_AT_ONCE);
+  }
+
+  private forgetOldest(count: number): void {
+    let left = count;
+    for (const taskId of this.since.keys()) {
+      if (left-- === 0) return;
+      this.since.delete(taskId);
+    }
   }
 }
 
