@@ -20,6 +20,7 @@ import { buildTaskWhere } from '../task-filter.js';
 import { migrateSqlite } from './migrate.js';
 import { claimCandidates } from './claim-candidates.js';
 import { MultiRowInsert } from './multi-row-insert.js';
+import { WalCheckpoints } from './wal-checkpoints.js';
 import { WalSync } from './wal-sync.js';
 
 type Db = Database.Database;
@@ -53,6 +54,7 @@ export class SqliteStore implements TaskStore {
   private readonly writes: GroupCommit<Db>;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly walSync: WalSync;
+  private readonly checkpoints: WalCheckpoints | undefined;
   private readonly history: MultiRowInsert;
   /**
    * Status changes recorded in the open transaction, inserted together just before it commits:
@@ -71,6 +73,12 @@ export class SqliteStore implements TaskStore {
     this.db.pragma('busy_timeout = 5000');
     migrateSqlite(this.db);
     this.walSync = new WalSync(path);
+    if (path !== ':memory:') {
+      // Checkpoints run on a thread of their own (see wal-checkpoints.ts); if it fails, SQLite
+      // goes back to checkpointing in COMMIT every 1000 pages, its default.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpoints = new WalCheckpoints(path, () => this.db.pragma('wal_autocheckpoint = 1000'));
+    }
     this.history = new MultiRowInsert(this.db, 'task_status_changes', HISTORY_COLUMNS);
     const begin = this.db.prepare('BEGIN IMMEDIATE');
     const commit = this.db.prepare('COMMIT');
@@ -82,6 +90,7 @@ export class SqliteStore implements TaskStore {
           await body(this.db);
           this.writeChanges();
           commit.run();
+          this.checkpoints?.committed();
         } catch (error) {
           this.recordedChanges = [];
           if (this.db.inTransaction) rollback.run();
@@ -333,6 +342,7 @@ export class SqliteStore implements TaskStore {
 
   async close(): Promise<void> {
     await this.writes.drain();
+    await this.checkpoints?.close();
     this.walSync.close();
     this.db.close();
   }
