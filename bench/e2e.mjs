@@ -13,10 +13,11 @@ import { Cleanup } from './peers/cleanup.mjs';
 import { graphileWorker } from './peers/graphile-worker.mjs';
 import { pgBoss } from './peers/pg-boss.mjs';
 import { AgentUnavailable, DEFAULT_DIST, taskhub } from './peers/taskhub.mjs';
+import { printProfileSummary } from './profile-summary.mjs';
 import { printTable } from './shared.mjs';
 
 const HELP = `usage: node bench/e2e.mjs [--jobs=N] [--workers=N] [--concurrency=N] [--systems=LIST]
-                         [--postgres[=URL]] [--redis=URL] [--pg-boss-batch=N] [--taskhub-prefetch=N] [--timeout=S] [--dist=DIR]
+                         [--postgres[=URL]] [--redis=URL] [--pg-boss-batch=N] [--taskhub-prefetch=N] [--timeout=S] [--dist=DIR] [--profile]
   --jobs=N           jobs per system (default 20000)
   --workers=N        worker processes / taskhub agents per system (default 4)
   --concurrency=N    jobs in flight per worker process (default 10)
@@ -27,7 +28,9 @@ const HELP = `usage: node bench/e2e.mjs [--jobs=N] [--workers=N] [--concurrency=
   --pg-boss-batch=N  pg-boss batchSize per fetch (default 100)
   --taskhub-prefetch=N  tasks each taskhub agent claims ahead of free slots (default 500, as graphile-worker's localQueue)
   --timeout=S        hard limit per system, setup and cleanup aside (default 120)
-  --dist=DIR         the taskhub build to run (default dist/)`;
+  --dist=DIR         the taskhub build to run (default dist/)
+  --profile          run taskhub's server and agents with --cpu-prof (bench/profiles/e2e-*) and
+                     print the server's hottest functions`;
 
 const DEFAULT_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 const SYSTEM_NAMES = ['bullmq', 'graphile-worker', 'pg-boss', 'taskhub'];
@@ -45,6 +48,7 @@ function parseOptions(argv) {
     taskhubPrefetch: 500,
     timeoutMs: 120_000,
     dist: DEFAULT_DIST,
+    profile: false,
   };
   const counts = { '--jobs': 'jobs', '--workers': 'workers', '--concurrency': 'concurrency', '--pg-boss-batch': 'pgBossBatch', '--taskhub-prefetch': 'taskhubPrefetch' };
   for (const arg of argv) {
@@ -58,6 +62,7 @@ function parseOptions(argv) {
       options.adminUrl = value || DEFAULT_POSTGRES;
     } else if (key === '--redis' && value) options.redisUrl = value;
     else if (key === '--dist' && value) options.dist = path.resolve(value);
+    else if (key === '--profile' && value === undefined) options.profile = true;
     else {
       console.log(HELP);
       process.exit(key === '--help' || key === '-h' ? 0 : 2);
@@ -134,6 +139,7 @@ async function main() {
       const { seconds, submitSeconds } = await runSystem(system);
       results.push({ system, seconds, rate: options.jobs / seconds });
       console.log(`  submitted in ${fmt(submitSeconds, 2)} s, all completed after ${fmt(seconds, 2)} s: ${fmt(options.jobs / seconds)} jobs/s`);
+      if (options.profile && system.profile) printProfileSummary(system.profile);
     } catch (error) {
       const unavailable = error instanceof AgentUnavailable;
       failed ||= !unavailable;

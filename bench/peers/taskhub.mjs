@@ -15,6 +15,15 @@ import { createDatabase } from './postgres.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEFAULT_DIST = path.join(ROOT, 'dist');
+const PROFILE_DIR = path.join(ROOT, 'bench', 'profiles');
+
+/** Node's arguments for one taskhub process: with `--profile`, a CPU profile named after it. */
+function profileArgs(profile, name) {
+  return profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+}
+
+/** The server's CPU profile of a `--profile` run, written when it exits. */
+export const serverProfile = (engine) => path.join(PROFILE_DIR, `e2e-${engine}-server.cpuprofile`);
 const STARTUP_POLL_MS = 50;
 const AGENT_NAME_PREFIX = 'bench-';
 
@@ -39,13 +48,14 @@ async function waitUntil(ready, children, signal) {
   }
 }
 
-async function startServer({ engine, cli, adminUrl, cleanup, signal }) {
+async function startServer({ engine, cli, adminUrl, profile, cleanup, signal }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'taskhub-bench-e2e-'));
   cleanup.defer(dir, () => rmSync(dir, { recursive: true, force: true }));
   const databaseUrl = engine === 'postgres' ? await createDatabase({ cleanup, adminUrl, label: 'taskhub' }) : path.join(dir, 'taskhub.db');
   const port = await freePort();
   const env = taskhubServerEnv({ port, databaseUrl, dir });
-  const server = new Child(`taskhub-server-${engine}`, [cli, 'serve'], { cwd: ROOT, env });
+  const args = [...profileArgs(profile, path.basename(serverProfile(engine), '.cpuprofile')), cli, 'serve'];
+  const server = new Child(`taskhub-server-${engine}`, args, { cwd: ROOT, env });
   cleanup.defer(server.label, () => server.stop());
   const url = `http://127.0.0.1:${port}`;
   const client = new HttpClient(url);
@@ -55,11 +65,11 @@ async function startServer({ engine, cli, adminUrl, cleanup, signal }) {
   return { server, url, client };
 }
 
-function startAgents({ cli, url, workers, concurrency, prefetch, cleanup }) {
+function startAgents({ engine, cli, url, workers, concurrency, prefetch, profile, cleanup }) {
   const env = { ...process.env, TASKHUB_LOG_LEVEL: 'warn' };
   delete env.TASKHUB_CONFIG;
   const agents = Array.from({ length: workers }, (_, i) => {
-    const args = [cli, 'worker', '--server', url, '--concurrency', String(concurrency), '--prefetch', String(prefetch), '--executors', 'builtin', '--name', `${AGENT_NAME_PREFIX}${i}`];
+    const args = [...profileArgs(profile, `e2e-${engine}-agent-${i}`), cli, 'worker', '--server', url, '--concurrency', String(concurrency), '--prefetch', String(prefetch), '--executors', 'builtin', '--name', `${AGENT_NAME_PREFIX}${i}`];
     return new Child(`taskhub-agent-${i}`, args, { cwd: ROOT, env });
   });
   cleanup.defer(`${workers} taskhub agents`, () => stopAll(agents));
@@ -72,10 +82,12 @@ export function taskhub(engine) {
     settings: ({ workers, concurrency, taskhubPrefetch }) =>
       `${engine === 'postgres' ? 'PostgreSQL' : 'SQLite'}; ${workers} agents (taskhub worker --concurrency ${concurrency} --prefetch ${taskhubPrefetch} --executors builtin); POST /v1/tasks/batch`,
 
-    async run({ jobs, workers, concurrency, taskhubPrefetch, dist, adminUrl, cleanup, signal, status }) {
+    profile: serverProfile(engine),
+
+    async run({ jobs, workers, concurrency, taskhubPrefetch, dist, adminUrl, profile, cleanup, signal, status }) {
       const cli = path.join(dist, 'cli', 'main.js');
-      const { server, url, client } = await startServer({ engine, cli, adminUrl, cleanup, signal });
-      const agents = startAgents({ cli, url, workers, concurrency, prefetch: taskhubPrefetch, cleanup });
+      const { server, url, client } = await startServer({ engine, cli, adminUrl, profile, cleanup, signal });
+      const agents = startAgents({ engine, cli, url, workers, concurrency, prefetch: taskhubPrefetch, profile, cleanup });
       const children = [server, ...agents];
       status.text = 'waiting for the agents to register';
       await waitUntil(

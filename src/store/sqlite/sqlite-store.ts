@@ -62,6 +62,9 @@ export class SqliteStore implements TaskStore {
    * each, and SQLite bumps the AUTOINCREMENT counter once per statement).
    */
   private recordedChanges: SqlValue[][] = [];
+  private readonly beginRead: Database.Statement;
+  private readonly endRead: Database.Statement;
+  private readScopeOpen = false;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -80,11 +83,14 @@ export class SqliteStore implements TaskStore {
       this.checkpoints = new WalCheckpoints(path, () => this.db.pragma('wal_autocheckpoint = 1000'));
     }
     this.history = new MultiRowInsert(this.db, 'task_status_changes', HISTORY_COLUMNS);
+    this.beginRead = this.db.prepare('BEGIN DEFERRED');
+    this.endRead = this.db.prepare('COMMIT');
     const begin = this.db.prepare('BEGIN IMMEDIATE');
     const commit = this.db.prepare('COMMIT');
     const rollback = this.db.prepare('ROLLBACK');
     this.writes = new GroupCommit<Db>(
       async (body) => {
+        this.closeReadScope();
         begin.run();
         try {
           await body(this.db);
@@ -100,6 +106,27 @@ export class SqliteStore implements TaskStore {
       { sync: () => this.walSync.flush() },
     );
   }
+
+  /**
+   * Reads outside a write share one read transaction until the event loop's next turn. On its
+   * own, each read is a transaction of its own, and in WAL mode starting and ending one takes
+   * three system calls (shared-memory locks and a stat): reading a task by id took 18-23 us
+   * that way and 8 us inside a transaction. A report request reads every task it reports on,
+   * all in one turn. Every write closes the scope before it begins, so a read never misses a
+   * commit of this process; only one turn of this process sits between two scopes.
+   */
+  private openReadScope(): void {
+    if (this.db.inTransaction) return; // a write's transaction, or a scope already open
+    this.beginRead.run();
+    this.readScopeOpen = true;
+    setImmediate(this.closeReadScope);
+  }
+
+  private readonly closeReadScope = (): void => {
+    if (!this.readScopeOpen) return;
+    this.readScopeOpen = false;
+    this.endRead.run();
+  };
 
   private prepare(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
@@ -120,6 +147,7 @@ export class SqliteStore implements TaskStore {
   }
 
   private readTask(id: string): Task | undefined {
+    this.openReadScope();
     const row = this.prepareTaskRows(SELECT_TASK).get(id) as TaskRow | undefined;
     return row && rowToTask(row);
   }
@@ -146,6 +174,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async listTasks(filter: TaskFilter, page: Page): Promise<Task[]> {
+    this.openReadScope();
     const { where, params } = buildTaskWhere(filter, () => '?');
     const order = filter.oldestFirst ? 'created_at ASC, id ASC' : 'created_at DESC, id DESC';
     const rows = this.prepareTaskRows(`SELECT ${TASK_SELECT_LIST} FROM tasks ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(
@@ -157,6 +186,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async countTasks(filter: TaskFilter): Promise<number> {
+    this.openReadScope();
     const { where, params } = buildTaskWhere(filter, () => '?');
     return (this.prepare(`SELECT count(*) AS n FROM tasks ${where}`).get(...params) as { n: number }).n;
   }
@@ -170,6 +200,7 @@ export class SqliteStore implements TaskStore {
   }
 
   private countGrouped(column: 'status' | 'type'): Record<string, number> {
+    this.openReadScope();
     const rows = this.prepare(`SELECT ${column} AS k, count(*) AS n FROM tasks GROUP BY ${column}`).all() as Array<{
       k: string;
       n: number;
@@ -178,6 +209,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async getSecrets(taskId: string): Promise<JsonObject | null> {
+    this.openReadScope();
     const row = this.prepare('SELECT secrets FROM tasks WHERE id = ?').get(taskId) as { secrets: string | null } | undefined;
     return row?.secrets ? (JSON.parse(row.secrets) as JsonObject) : null;
   }
@@ -235,6 +267,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async statusHistory(taskId: string): Promise<StatusChange[]> {
+    this.openReadScope();
     const rows = this.prepare(
       'SELECT id, task_id, from_status, to_status, at, reason, message, worker_id FROM task_status_changes WHERE task_id = ? ORDER BY id',
     ).all(taskId) as Parameters<typeof rowToStatusChange>[0][];
@@ -269,6 +302,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async findExpired(now: EpochMs, limit: number): Promise<Task[]> {
+    this.openReadScope();
     const rows = this.prepareTaskRows(
       `SELECT ${TASK_SELECT_LIST} FROM tasks WHERE ${ACTIVE}
          AND (lease_expires_at < ? OR (max_execution_seconds > 0 AND started_at + max_execution_seconds * 1000 < ?))
@@ -285,6 +319,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async readLogs(taskId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+    this.openReadScope();
     return this.prepare(
       'SELECT seq, at, stream, level, message FROM task_logs WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ).all(taskId, afterSeq, limit) as LogLine[];
@@ -303,11 +338,13 @@ export class SqliteStore implements TaskStore {
   }
 
   async getWorker(id: string): Promise<Worker | undefined> {
+    this.openReadScope();
     const row = this.prepare('SELECT * FROM workers WHERE id = ?').get(id) as WorkerRow | undefined;
     return row && rowToWorker(row);
   }
 
   async listWorkers(): Promise<Worker[]> {
+    this.openReadScope();
     return (this.prepare('SELECT * FROM workers ORDER BY registered_at').all() as WorkerRow[]).map(rowToWorker);
   }
 
@@ -329,10 +366,12 @@ export class SqliteStore implements TaskStore {
   }
 
   async listQueues(): Promise<Queue[]> {
+    this.openReadScope();
     return (this.prepare('SELECT name, created_at FROM queues ORDER BY name').all() as never[]).map(rowToQueue);
   }
 
   async queueDepths(): Promise<Record<string, number>> {
+    this.openReadScope();
     const rows = this.prepare(
       `SELECT q.name AS name, (SELECT count(*) FROM tasks t WHERE t.status = 'queued' AND t.queue = q.name) AS n
        FROM queues q ORDER BY q.name`,
@@ -342,6 +381,7 @@ export class SqliteStore implements TaskStore {
 
   async close(): Promise<void> {
     await this.writes.drain();
+    this.closeReadScope();
     await this.checkpoints?.close();
     this.walSync.close();
     this.db.close();

@@ -65,6 +65,8 @@ export class WalCheckpoints {
     const thread = this.thread;
     if (!thread) return;
     const exited = new Promise((resolve) => thread.once('exit', resolve));
+    // Unreferenced so that it never keeps a process alive by itself; while closing it must.
+    thread.ref();
     thread.postMessage('close');
     await exited;
   }
