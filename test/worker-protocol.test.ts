@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { CompactTaskView } from '../src/api/native/schemas.js';
+import { expandTask } from '../src/domain/compact-task.js';
 import { ENGINES } from './helpers/databases.js';
 import { call, databaseFor, startTestServer } from './helpers/server.js';
+
+const ClaimAnswer = Type.Object(
+  { claims: Type.Array(Type.Object({ task: CompactTaskView, secrets: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false })) },
+  { additionalProperties: false },
+);
 
 describe.each(ENGINES)('worker protocol on %s', (engine) => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
@@ -64,6 +73,19 @@ describe.each(ENGINES)('worker protocol on %s', (engine) => {
     const worker = await register(queue);
     const claimed = await api('POST', `/workers/${worker}/claim`, { limit: 1 });
     expect(claimed.body.claims[0].secrets).toEqual({ storage_credentials: 'creds-secret' });
+  });
+
+  it('sends claimed tasks compact, as the schema says: empty fields left out, the rest as reading the task shows it', async () => {
+    const queue = freshQueue();
+    const submitted = await api('POST', '/tasks', { queue, input: [], tags: ['nightly'], hyperparams: { lr: { value: 0.1 } } });
+    const worker = await register(queue);
+    const claimed = await api('POST', `/workers/${worker}/claim`, { limit: 1 });
+    expect(Value.Errors(ClaimAnswer, claimed.body).First()).toBeUndefined();
+    const [{ task, ...rest }] = claimed.body.claims;
+    expect(rest).toEqual({}); // no secrets
+    for (const field of ['comment', 'result', 'systemTags', 'execution', 'startedAt']) expect(task).not.toHaveProperty(field);
+    expect(task).toMatchObject({ input: [], tags: ['nightly'], hyperparams: { lr: { value: 0.1 } } });
+    expect(expandTask(task)).toEqual((await api('GET', `/tasks/${submitted.body.id}`)).body);
   });
 
   it('gives each task to exactly one of 8 concurrent claimers', async () => {

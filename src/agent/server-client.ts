@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { expandTask, type CompactTask } from '../domain/compact-task.js';
 import type { JsonObject, JsonValue } from '../domain/json.js';
 import type { LogStream, Task } from '../domain/task.js';
 import { backoffDelayMs, pause } from './backoff.js';
@@ -94,8 +95,9 @@ export class ServerClient {
 
   /** Long poll: answers at once when work is there, else after up to `waitMs`. */
   async claim(workerId: string, limit: number, waitMs: number, signal?: AbortSignal): Promise<Claim[]> {
-    const answer = await this.json<{ claims: Claim[] }>('POST', `/v1/workers/${encodeURIComponent(workerId)}/claim`, { limit, waitMs }, signal);
-    return answer.claims;
+    type WireClaim = { task: CompactTask; secrets?: JsonObject };
+    const answer = await this.json<{ claims: WireClaim[] }>('POST', `/v1/workers/${encodeURIComponent(workerId)}/claim`, { limit, waitMs }, signal);
+    return answer.claims.map((claim) => ({ task: expandTask(claim.task), secrets: claim.secrets ?? null }));
   }
 
   async report(workerId: string, reports: WireReport[], signal?: AbortSignal): Promise<ReportResult[]> {

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { OMITTABLE_TASK_FIELDS } from '../../domain/compact-task.js';
 import { TASK_STATUSES } from '../../domain/status.js';
 
 /** Wire schemas of the native /v1 API. Times are epoch milliseconds. */
@@ -122,6 +123,12 @@ export const TaskView = Type.Object({
   costActual: Money,
   extra: JsonObject,
 });
+
+/** A task as claim answers carry it: the fields holding null, an empty list or an empty object are left out. */
+export const CompactTaskView = Type.Composite([
+  Type.Omit(TaskView, OMITTABLE_TASK_FIELDS),
+  Type.Partial(Type.Pick(TaskView, OMITTABLE_TASK_FIELDS)),
+]);
 
 export const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(JsonObject) }),
