@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { HttpClient, expectStatus } from './http-client.mjs';
-import { adminQuery as adminQueryOn, freePort, printTable, taskhubServerEnv } from './shared.mjs';
+import { adminQuery as adminQueryOn, freePort, printTable, taskhubNodeFlags, taskhubServerEnv } from './shared.mjs';
 import { printProfileSummary } from './profile-summary.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -179,7 +179,7 @@ async function startTaskhub(label) {
   }
   const port = await freePort();
   const env = taskhubServerEnv({ port, databaseUrl, dir });
-  const nodeArgs = [];
+  const nodeArgs = taskhubNodeFlags(CLI);
   if (options.profile) {
     mkdirSync(PROFILE_DIR, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${ENGINE}-${serverCount}-${label}.cpuprofile`);

@@ -1,5 +1,6 @@
 // What every bench script needs to start a taskhub server and report: a free port, the server's
 // environment, one-off administrative SQL, and a table printer.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -34,6 +35,17 @@ export function taskhubServerEnv({ port, databaseUrl, dir }) {
   };
   delete env.TASKHUB_CONFIG;
   return env;
+}
+
+/**
+ * The Node.js flags the `taskhub` command runs with: those on its first line
+ * (`#!/usr/bin/env -S node --flag …`), so that a bench starts the server as the command does.
+ * A build whose first line has none gets none.
+ */
+export function taskhubNodeFlags(cli) {
+  const [firstLine] = readFileSync(cli, 'utf8').split('\n', 1);
+  const words = firstLine.startsWith('#!') ? firstLine.slice(2).trim().split(/\s+/) : [];
+  return words.slice(words.indexOf('node') + 1).filter((word) => word.startsWith('--'));
 }
 
 /** Runs one statement on its own connection (CREATE / DROP DATABASE cannot share a transaction). */

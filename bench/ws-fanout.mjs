@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { HttpClient, expectStatus } from './http-client.mjs';
-import { adminQuery as adminQueryOn, freePort, taskhubServerEnv } from './shared.mjs';
+import { adminQuery as adminQueryOn, freePort, taskhubNodeFlags, taskhubServerEnv } from './shared.mjs';
 
 const adminQuery = (sql) => adminQueryOn(options.postgres, sql);
 
@@ -160,7 +160,7 @@ async function startServer() {
   }
   const port = await freePort();
   const env = taskhubServerEnv({ port, databaseUrl, dir: TMP });
-  child = spawn(process.execPath, [CLI, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  child = spawn(process.execPath, [...taskhubNodeFlags(CLI), CLI, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const client = new HttpClient(url);
   for (const deadline = Date.now() + 20_000; ; await sleep(50)) {

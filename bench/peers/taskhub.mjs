@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { HttpClient, expectStatus } from '../http-client.mjs';
-import { freePort, taskhubServerEnv } from '../shared.mjs';
+import { freePort, taskhubNodeFlags, taskhubServerEnv } from '../shared.mjs';
 import { Child, stopAll } from './child.mjs';
 import { timeDrain } from './drain.mjs';
 import { createDatabase } from './postgres.mjs';
@@ -54,7 +54,7 @@ async function startServer({ engine, cli, adminUrl, profile, cleanup, signal }) 
   const databaseUrl = engine === 'postgres' ? await createDatabase({ cleanup, adminUrl, label: 'taskhub' }) : path.join(dir, 'taskhub.db');
   const port = await freePort();
   const env = taskhubServerEnv({ port, databaseUrl, dir });
-  const args = [...profileArgs(profile, path.basename(serverProfile(engine), '.cpuprofile')), cli, 'serve'];
+  const args = [...taskhubNodeFlags(cli), ...profileArgs(profile, path.basename(serverProfile(engine), '.cpuprofile')), cli, 'serve'];
   const server = new Child(`taskhub-server-${engine}`, args, { cwd: ROOT, env });
   cleanup.defer(server.label, () => server.stop());
   const url = `http://127.0.0.1:${port}`;
@@ -69,7 +69,7 @@ function startAgents({ engine, cli, url, workers, concurrency, prefetch, profile
   const env = { ...process.env, TASKHUB_LOG_LEVEL: 'warn' };
   delete env.TASKHUB_CONFIG;
   const agents = Array.from({ length: workers }, (_, i) => {
-    const args = [...profileArgs(profile, `e2e-${engine}-agent-${i}`), cli, 'worker', '--server', url, '--concurrency', String(concurrency), '--prefetch', String(prefetch), '--executors', 'builtin', '--name', `${AGENT_NAME_PREFIX}${i}`];
+    const args = [...taskhubNodeFlags(cli), ...profileArgs(profile, `e2e-${engine}-agent-${i}`), cli, 'worker', '--server', url, '--concurrency', String(concurrency), '--prefetch', String(prefetch), '--executors', 'builtin', '--name', `${AGENT_NAME_PREFIX}${i}`];
     return new Child(`taskhub-agent-${i}`, args, { cwd: ROOT, env });
   });
   cleanup.defer(`${workers} taskhub agents`, () => stopAll(agents));
