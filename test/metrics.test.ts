@@ -131,22 +131,26 @@ describe('GET /metrics (Prometheus)', () => {
 });
 
 describe('task timings from events', () => {
-  const change = (taskId: string, to: TaskStatus, at: number): TaskEvent => ({ type: 'status_changed', taskId, from: null, to, at });
+  const change = (taskId: string, from: TaskStatus | null, to: TaskStatus, at: number): TaskEvent => ({ type: 'status_changed', taskId, from, to, at });
 
   it('measures queued → active and active → final, once per phase', () => {
     const claims: number[] = [];
     const durations: Array<[number, string]> = [];
     const timings = new TaskTimings({ claimLatency: (s) => claims.push(s), duration: (s, status) => durations.push([s, status]) });
     for (const event of [
-      change('a', 'queued', 1_000),
-      change('a', 'assigned', 1_250),
-      change('a', 'spawned', 1_300),
-      change('a', 'running', 2_000),
-      change('a', 'queued', 3_000), // a retry: measured again from here
-      change('a', 'running', 3_500),
-      change('a', 'completed', 6_500),
-      change('b', 'running', 10), // never seen queued: no claim latency, but a duration
-      change('b', 'stopped', 5),  // another instance's clock behind ours: never negative
+      change('a', null, 'queued', 1_000),
+      change('a', 'queued', 'assigned', 1_250),
+      change('a', 'assigned', 'spawned', 1_300),
+      change('a', 'spawned', 'running', 2_000),
+      change('a', 'running', 'queued', 3_000), // a retry: measured again from here
+      change('a', 'queued', 'running', 3_500),
+      change('a', 'running', 'completed', 6_500),
+      change('b', 'created', 'running', 10), // never seen queued: no claim latency, but a duration
+      change('b', 'running', 'stopped', 5), // another instance's clock behind ours: never negative
+      change('c', null, 'queued', 7_000),
+      change('c', 'queued', 'stopped', 7_100), // cancelled while waiting: nothing to measure
+      change('c', 'stopped', 'running', 7_200), // force-restarted: measured from here
+      change('c', 'running', 'failed', 7_700),
     ]) {
       timings.record(event);
     }
@@ -154,15 +158,16 @@ describe('task timings from events', () => {
     expect(durations).toEqual([
       [3, 'completed'],
       [0, 'stopped'],
+      [0.5, 'failed'],
     ]);
   });
 
   it(`forgets the oldest tasks past ${MAX_TRACKED_TASKS} in flight`, () => {
     const claims: number[] = [];
     const timings = new TaskTimings({ claimLatency: (s) => claims.push(s), duration: () => {} });
-    for (let i = 0; i <= MAX_TRACKED_TASKS; i++) timings.record(change(`t${i}`, 'queued', 0));
-    timings.record(change('t0', 'assigned', 1_000));
-    timings.record(change(`t${MAX_TRACKED_TASKS}`, 'assigned', 2_000));
+    for (let i = 0; i <= MAX_TRACKED_TASKS; i++) timings.record(change(`t${i}`, null, 'queued', 0));
+    timings.record(change('t0', 'queued', 'assigned', 1_000));
+    timings.record(change(`t${MAX_TRACKED_TASKS}`, 'queued', 'assigned', 2_000));
     expect(claims).toEqual([2]);
   });
 });
