@@ -3,14 +3,14 @@
 // Starts its own servers as child processes on 127.0.0.1 (free ports, fresh temp databases),
 // runs bounded phases, prints the figures and stops. See bench/README.md.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { HttpClient, expectStatus } from './http-client.mjs';
-import { adminQuery as adminQueryOn, freePort, printTable, taskhubNodeFlags, taskhubServerEnv } from './shared.mjs';
+import { adminQuery as adminQueryOn, freePort, printTable, processCpuMs, taskhubNodeFlags, taskhubServerEnv } from './shared.mjs';
 import { printProfileSummary } from './profile-summary.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -229,22 +229,6 @@ function record(figure, value, target = '', met = null) {
   summary.push([figure, value, target, met === null ? '' : met ? 'ok' : 'MISSED']);
 }
 
-const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux, what /proc/<pid>/stat counts in
-
-/**
- * CPU time (user + system, ms) a process has used so far, or NaN where /proc is missing.
- * Less sensitive than throughput to other work on a shared machine: the bench reports the
- * server's CPU per request beside its rates.
- */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
-  } catch {
-    return NaN;
-  }
-}
-
 /**
  * Runs autocannon (warm-up, then the measured run) and checks that every answer was 2xx.
  * `server` is the child process whose CPU time per request is measured.
@@ -259,9 +243,9 @@ async function load(what, { url, body, connections, server }) {
     pipelining: 1,
   };
   const warm = await autocannon({ ...base, duration: WARMUP_S });
-  const cpuBefore = cpuMs(server.pid);
+  const cpuBefore = processCpuMs(server.pid);
   const result = await autocannon({ ...base, duration: options.duration });
-  const serverCpuMs = cpuMs(server.pid) - cpuBefore;
+  const serverCpuMs = processCpuMs(server.pid) - cpuBefore;
   const bad = {
     non2xx: warm.non2xx + result.non2xx,
     errors: warm.errors + result.errors,

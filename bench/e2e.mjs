@@ -136,9 +136,10 @@ async function main() {
     if (interrupted) break;
     console.log(`\n[${system.name}] ${system.settings(options)}`);
     try {
-      const { seconds, submitSeconds } = await runSystem(system);
+      const { seconds, submitSeconds, cpu } = await runSystem(system);
       results.push({ system, seconds, rate: options.jobs / seconds });
       console.log(`  submitted in ${fmt(submitSeconds, 2)} s, all completed after ${fmt(seconds, 2)} s: ${fmt(options.jobs / seconds)} jobs/s`);
+      console.log(`  CPU a job (us): ${cpu.map(({ label, microsPerJob }) => `${label} ${fmt(microsPerJob, 1)}`).join(', ')}`);
       if (options.profile && system.profile) printProfileSummary(system.profile);
     } catch (error) {
       const unavailable = error instanceof AgentUnavailable;

@@ -48,6 +48,22 @@ export function taskhubNodeFlags(cli) {
   return words.slice(words.indexOf('node') + 1).filter((word) => word.startsWith('--'));
 }
 
+const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux, what /proc/<pid>/stat counts in
+
+/**
+ * CPU time (user + system, ms) a process has used so far, or NaN where /proc is missing.
+ * Less sensitive than throughput to other work on a shared machine: the benches report CPU
+ * per request or per job beside their rates.
+ */
+export function processCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Runs one statement on its own connection (CREATE / DROP DATABASE cannot share a transaction). */
 export async function adminQuery(adminUrl, sql) {
   const client = new pg.Client({ connectionString: adminUrl });

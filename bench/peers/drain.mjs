@@ -5,6 +5,7 @@
 // 50 ms of polling slack (under 5 % at ~1-2 s per run of 20 000 jobs, the same for all).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processCpuMs } from '../shared.mjs';
 
 export const SUBMIT_CHUNK = 1000;
 const POLL_MS = 50;
@@ -17,9 +18,11 @@ const POLL_MS = 50;
  * @param {import('./child.mjs').Child[]} run.children the system's processes: one that dies fails the run
  * @param {AbortSignal} run.signal aborted when the phase times out
  * @param {{ text: string }} run.status progress, shown if the phase times out
- * @returns {Promise<{ seconds: number, submitSeconds: number }>}
+ * @returns {Promise<{ seconds: number, submitSeconds: number, cpu: Array<{ label: string, microsPerJob: number }> }>}
+ *   `cpu`: what each of the system's processes used over the same time (user + system, /proc)
  */
 export async function timeDrain({ jobs, submitChunk, countCompleted, children, signal, status }) {
+  const cpuBefore = children.map((child) => processCpuMs(child.process.pid));
   const started = performance.now();
   for (let first = 0; first < jobs; first += SUBMIT_CHUNK) {
     signal.throwIfAborted();
@@ -36,5 +39,7 @@ export async function timeDrain({ jobs, submitChunk, countCompleted, children, s
     if (completed === jobs) break;
     await sleep(POLL_MS, undefined, { signal });
   }
-  return { seconds: (performance.now() - started) / 1000, submitSeconds };
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = children.map((child, i) => ({ label: child.label, microsPerJob: ((processCpuMs(child.process.pid) - cpuBefore[i]) * 1000) / jobs }));
+  return { seconds, submitSeconds, cpu };
 }
