@@ -429,7 +429,9 @@ async function phaseClaim() {
       const wanted = variant.mode === 'single' ? 20_000 : Math.min(150_000, Math.max(20_000, Math.ceil(singleRate * 20 * options.duration)));
       const loaded = await preload(server.url, wanted);
       console.log(`  ${variant.mode}: pre-loaded ${fmt(loaded.count)} queued tasks in ${fmt(loaded.seconds, 1)} s`);
+      const cpuBefore = processCpuMs(server.child.pid);
       const results = await runAgents(server.url, workerIds, variant.mode, variant.batchSize, durationMs);
+      const serverCpuMs = processCpuMs(server.child.pid) - cpuBefore;
       assertAlive(server.child);
       const tasks = results.reduce((sum, r) => sum + r.tasks, 0);
       const roundTrips = results.reduce((sum, r) => sum + r.roundTrips, 0);
@@ -450,6 +452,7 @@ async function phaseClaim() {
         fmt(tasks / seconds),
         `${fmt(percentile(latencies, 50) / 1000, 2)} / ${fmt(percentile(latencies, 99) / 1000, 2)}`,
         perWorker,
+        fmt((serverCpuMs * 1000) / tasks, 1),
         `${completed} = ${expectedCompleted} ${completed === expectedCompleted ? 'ok' : 'MISMATCH'}`,
       ]);
       if (variant.mode === 'single') {
@@ -457,10 +460,11 @@ async function phaseClaim() {
         record('4. claim->report round trips/s (4 workers)', fmt(roundTrips / seconds));
       } else {
         record(`4. batched claim 50 -> reports 50 (tasks/s)`, fmt(tasks / seconds));
+        record(`4. batched: server CPU per task (us)`, fmt((serverCpuMs * 1000) / tasks, 1));
       }
       record(`4. ${variant.mode}: completed count check`, `${completed} vs ${expectedCompleted}`, 'equal', completed === expectedCompleted);
     }
-    printTable(['variant', 'round trips/s', 'tasks/s', 'round trip p50 / p99 (ms)', 'tasks/s per worker', 'completed (server = workers)'], rows);
+    printTable(['variant', 'round trips/s', 'tasks/s', 'round trip p50 / p99 (ms)', 'tasks/s per worker', 'server CPU per task (us)', 'completed (server = workers)'], rows);
   } finally {
     client.close();
     await server.stop();
