@@ -1,5 +1,5 @@
 // What every bench script needs to start a taskhub server and report: a free port, the server's
-// environment, one-off administrative SQL, and a table printer.
+// environment and Node flags, a process's CPU time, one-off administrative SQL, and a table printer.
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// taskhub: the built server (`node dist/cli/main.js serve`, its in-process worker off) on a fresh
+// taskhub: the built server (`node <its Node flags> dist/cli/main.js serve`, its in-process worker off) on a fresh
 // SQLite file or a fresh PostgreSQL database, N agent processes (`taskhub worker --concurrency C
 // --executors builtin`), builtin/echo tasks submitted through POST /v1/tasks/batch, and the
 // completed count read from GET /v1/tasks?status=completed&limit=1.

@@ -78,8 +78,8 @@ function isEmpty(value: unknown, rule: FieldRule): boolean {
 
 /**
  * What workers are sent in claim answers. A claimed builtin echo task holds its empty value in
- * 28 of its 48 fields, and its JSON shrinks from 1,098 to 606 bytes; building, encoding and
- * writing claim answers was a fifth of the server's CPU time end to end.
+ * 28 of its 48 fields, and its JSON shrinks from 1,098 to 606 bytes: end to end (bench/e2e.mjs)
+ * the server's CPU a task went from 165-190 to 151-155 us, with JSON.stringify for the answer.
  */
 export function compactTask(task: Task): CompactTask {
   const compact: Record<string, unknown> = {};
