@@ -8,7 +8,8 @@
  * Not pipelined: committing the next batch while the previous one's fsync ran was measured
  * and dropped. It made transactions smaller, and each costs its BEGIN/COMMIT and rewrites the
  * index pages it touches: batch submissions fell from 53.5k to 47.3k tasks/s (medians of 3
- * alternating runs), single submissions and claim → report round trips did not move.
+ * alternating runs), single submissions and claim → report round trips did not move, nor did
+ * the end-to-end flow of bench/e2e.mjs (5.1k-6.6k against 5.9k-6.8k tasks/s, 3 alternating runs).
  *
  * If a batch fails, its operations are retried one transaction each, so one bad write
  * (say a duplicate id) fails alone and never takes its neighbours down with it.
