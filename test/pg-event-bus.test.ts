@@ -67,6 +67,28 @@ describe.skipIf(SKIP_POSTGRES)('PgEventBus', () => {
     expect(String(a.errors[0])).toMatch(/not sent/);
   });
 
+  it('sends the events of one turn together, every one of them, in order', async () => {
+    // About 90 bytes each: 2,000 of them need more than twenty notifications of 8000 bytes.
+    const events = Array.from({ length: 2_000 }, (_, i) => queuedEvent(`burst-${i}`));
+    for (const event of events) a.bus.publish(event);
+    await waitFor(() => b.received.length === events.length, 'the whole burst on B');
+    expect(b.received).toEqual(events);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
+  it('takes the one-event notifications of earlier releases', async () => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const envelope = JSON.stringify({ from: 'an-older-instance', event: queuedEvent('legacy') });
+      await admin.query('SELECT pg_notify($1, $2)', [EVENT_CHANNEL, envelope]);
+    } finally {
+      await admin.end();
+    }
+    await waitFor(() => b.received.length > 0, 'the event on B');
+    expect(b.received).toEqual([queuedEvent('legacy')]);
+  });
+
   it('listens again after losing its connection', async () => {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
