@@ -72,4 +72,24 @@ describe('GroupCommit', () => {
     await expect(write('c')).rejects.toThrow('EIO');
     expect(events).toEqual(['commit a', 'sync', 'fail a: EIO', 'fail b: EIO', 'fail c: EIO']);
   });
+
+  it('hands a group the items that follow each other in a batch together, and retries them one by one if that fails', async () => {
+    const calls: string[][] = [];
+    const commits = new GroupCommit<string[]>(async (body) => body([]));
+    const upper = {
+      async apply(_tx: string[], items: string[]) {
+        calls.push(items);
+        if (items.includes('bad')) throw new Error('bad item');
+        return items.map((item) => item.toUpperCase());
+      },
+    };
+    const first = [commits.runGrouped(upper, 'a'), commits.runGrouped(upper, 'b'), commits.run(() => 'plain'), commits.runGrouped(upper, 'c')];
+    expect(await Promise.all(first)).toEqual(['A', 'B', 'plain', 'C']);
+    expect(calls).toEqual([['a', 'b'], ['c']]);
+    calls.length = 0;
+    const second = [commits.runGrouped(upper, 'd'), commits.runGrouped(upper, 'bad')];
+    const settled = await Promise.allSettled(second);
+    expect(settled.map((result) => (result.status === 'fulfilled' ? result.value : String(result.reason)))).toEqual(['D', 'Error: bad item']);
+    expect(calls).toEqual([['d', 'bad'], ['d'], ['bad']]);
+  });
 });

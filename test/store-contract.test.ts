@@ -123,6 +123,44 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     expect(history.map((c) => c.id)).toEqual([...history.map((c) => c.id)].sort((x, y) => x - y));
   });
 
+  it('answers reads of tasks by id made together, each with a task of its own', async () => {
+    const [a, b] = await insert(store, { id: 'a' }, { id: 'b' });
+    const [gotA, gotB, missing, againA] = await Promise.all(['a', 'b', 'missing', 'a'].map((id) => store.getTask(id)));
+    expect([gotA, gotB, missing, againA]).toEqual([a, b, undefined, a]);
+    expect(againA).not.toBe(gotA);
+  });
+
+  it('applies status changes made together each on its own, in the order made', async () => {
+    await insert(store, { id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' });
+    const change = (taskId: string, from: StatusUpdate['from'], to: StatusUpdate['to'], at: number, patch: StatusUpdate['patch'] = {}): StatusUpdate => ({
+      taskId, from, to, at, reason: null, message: null, patch,
+    });
+    // Made in one turn, so they share a transaction: different shapes (with and without a
+    // result), a stale `from`, a missing task, and one task changed twice in a row.
+    const results = await Promise.all([
+      store.changeStatus(change('a', 'queued', 'stopped', NOW + 1, { result: { a: 1 }, completedAt: NOW + 1 })),
+      store.changeStatus(change('b', 'queued', 'stopped', NOW + 1, { result: [] })),
+      store.changeStatus(change('c', 'running', 'completed', NOW + 1)),
+      store.changeStatus(change('missing', 'queued', 'stopped', NOW + 1)),
+      store.changeStatus(change('d', 'queued', 'stopped', NOW + 1)),
+      store.changeStatus(change('d', 'stopped', 'queued', NOW + 2, { workerId: null })),
+    ]);
+    expect(results.map((task) => task && [task.id, task.status, task.result])).toEqual([
+      ['a', 'stopped', { a: 1 }],
+      ['b', 'stopped', []],
+      undefined,
+      undefined,
+      ['d', 'stopped', null],
+      ['d', 'queued', null],
+    ]);
+    expect((await store.getTask('c'))!.status).toBe('queued');
+    expect((await store.getTask('d'))!.status).toBe('queued');
+    const transitions = async (id: string) => (await store.statusHistory(id)).map(({ from, to, at }) => [from, to, at]);
+    expect(await transitions('a')).toEqual([[null, 'queued', NOW], ['queued', 'stopped', NOW + 1]]);
+    expect(await transitions('c')).toEqual([[null, 'queued', NOW]]);
+    expect(await transitions('d')).toEqual([[null, 'queued', NOW], ['queued', 'stopped', NOW + 1], ['stopped', 'queued', NOW + 2]]);
+  });
+
   it('patches fields but never the status', async () => {
     const [task] = await insert(store, { id: 't' });
     const resources = { ...task!.resources, gpuCount: 4, executor: 'process' };

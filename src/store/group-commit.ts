@@ -17,6 +17,16 @@
 export type Operation<Tx, T> = (tx: Tx) => T | Promise<T>;
 export type RunTransaction<Tx> = (body: (tx: Tx) => Promise<void>) => Promise<void>;
 
+/**
+ * Writes of one kind that an engine applies several at a time: items of the same group that
+ * follow each other in a transaction are handed to `apply` together (in order), which answers
+ * one result per item. PostgreSQL applies a run of status changes with one statement instead
+ * of a round trip each.
+ */
+export interface OperationGroup<Tx, I, T> {
+  apply(tx: Tx, items: I[]): Promise<T[]>;
+}
+
 export interface GroupCommitOptions {
   /** Makes every transaction committed so far durable; omitted when a commit is durable by itself. */
   sync?: () => Promise<void>;
@@ -25,7 +35,10 @@ export interface GroupCommitOptions {
 }
 
 interface Pending<Tx> {
-  operation: Operation<Tx, unknown>;
+  /** A write of its own, or `item` of `group`. */
+  operation?: Operation<Tx, unknown>;
+  group?: OperationGroup<Tx, unknown, unknown>;
+  item?: unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -59,9 +72,18 @@ export class GroupCommit<Tx> {
   }
 
   run<T>(operation: Operation<Tx, T>): Promise<T> {
+    return this.enqueue({ operation });
+  }
+
+  /** Applies `item` with the other items of `group` next to it in the same transaction. */
+  runGrouped<I, T>(group: OperationGroup<Tx, I, T>, item: I): Promise<T> {
+    return this.enqueue({ group: group as OperationGroup<Tx, unknown, unknown>, item });
+  }
+
+  private enqueue<T>(write: Pick<Pending<Tx>, 'operation' | 'group' | 'item'>): Promise<T> {
     if (this.syncError !== undefined) return Promise.reject(this.syncError);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ operation, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ ...write, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -86,7 +108,18 @@ export class GroupCommit<Tx> {
     const results: unknown[] = [];
     try {
       await this.runTransaction(async (tx) => {
-        for (const item of batch) results.push(await item.operation(tx));
+        for (let start = 0; start < batch.length; ) {
+          const { operation, group } = batch[start]!;
+          if (operation) {
+            results.push(await operation(tx));
+            start++;
+            continue;
+          }
+          let end = start + 1;
+          while (end < batch.length && batch[end]!.group === group) end++;
+          results.push(...(await group!.apply(tx, batch.slice(start, end).map((pending) => pending.item))));
+          start = end;
+        }
       });
       batch.forEach((item, index) => committed.push({ answer: () => item.resolve(results[index]), reject: item.reject }));
     } catch (error) {
@@ -104,7 +137,7 @@ export class GroupCommit<Tx> {
       try {
         let result: unknown;
         await this.runTransaction(async (tx) => {
-          result = await item.operation(tx);
+          result = item.operation ? await item.operation(tx) : (await item.group!.apply(tx, [item.item]))[0];
         });
         committed.push({ answer: () => item.resolve(result), reject: item.reject });
       } catch (error) {
@@ -127,3 +160,4 @@ export class GroupCommit<Tx> {
     for (const item of committed) item.answer();
   }
 }
+

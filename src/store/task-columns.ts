@@ -198,6 +198,11 @@ export function patchToRow(patch: TaskPatch): PatchRow {
   return row;
 }
 
+/** The task id of a row, without mapping the rest. */
+export function taskIdOf(row: TaskRow): string {
+  return row[AT.id] as string;
+}
+
 export function rowToTask(row: TaskRow): Task {
   const doc = JSON.parse(row[AT.doc] as string) as Partial<Task>;
   return {

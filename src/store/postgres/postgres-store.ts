@@ -11,7 +11,7 @@ import type {
 import type { JsonObject } from '../../domain/json.js';
 import type { EpochMs, LogLine, StatusChange, Task, TaskPatch } from '../../domain/task.js';
 import type { Queue, Worker } from '../../domain/worker.js';
-import { GroupCommit } from '../group-commit.js';
+import { GroupCommit, type OperationGroup } from '../group-commit.js';
 import { rowToQueue, rowToStatusChange, rowToWorker, workerToRow, type WorkerRow } from '../row-mapping.js';
 import { TASK_COLUMNS, TASK_SELECT_LIST, patchToRow, rowToTask, taskToRow, type PatchRow, type SqlValue } from '../task-columns.js';
 import { buildTaskWhere } from '../task-filter.js';
@@ -19,6 +19,8 @@ import { claimIn, claimTasks } from './claim.js';
 import { insertRows, readColumnTypes, type ColumnTypes } from './insert-rows.js';
 import { migratePostgres } from './migrate.js';
 import { createPool, inTransaction, type PoolOptions } from './pg-pool.js';
+import { applyStatusChanges } from './status-changes.js';
+import { TaskReads } from './task-reads.js';
 
 type Client = pg.PoolClient;
 type StatusChangeRow = Parameters<typeof rowToStatusChange>[0];
@@ -57,12 +59,18 @@ function assignments(patch: PatchRow): { sets: string; params: SqlValue[] } {
 export class PostgresStore implements TaskStore {
   readonly engine = 'postgres' as const;
   private readonly writes: GroupCommit<Client>;
+  private readonly reads: TaskReads;
+  /** Status changes next to each other in a transaction go in one statement (status-changes.ts). */
+  private readonly statusChanges: OperationGroup<Client, StatusUpdate, Task | undefined> = {
+    apply: (client, updates) => applyStatusChanges(client, this.columnTypes, updates),
+  };
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly columnTypes: ColumnTypes,
   ) {
     this.writes = new GroupCommit<Client>((body) => inTransaction(this.pool, body));
+    this.reads = new TaskReads(pool);
   }
 
   /** Connects, applies pending migrations, and returns the store. */
@@ -112,9 +120,8 @@ export class PostgresStore implements TaskStore {
     });
   }
 
-  async getTask(id: string): Promise<Task | undefined> {
-    const [task] = await this.queryTasks(`SELECT ${TASK_SELECT_LIST} FROM tasks WHERE id = $1`, [id]);
-    return task;
+  getTask(id: string): Promise<Task | undefined> {
+    return this.reads.get(id);
   }
 
   async listTasks(filter: TaskFilter, page: Page): Promise<Task[]> {
@@ -166,28 +173,7 @@ export class PostgresStore implements TaskStore {
   }
 
   changeStatus(update: StatusUpdate): Promise<Task | undefined> {
-    const patch = patchToRow(update.patch);
-    patch.columns.push(['status', update.to], ['status_changed_at', update.at], ['updated_at', update.at]);
-    patch.columns.push(['status_reason', update.reason], ['status_message', update.message]);
-    const { sets, params } = assignments(patch);
-    const n = params.length;
-    const { taskId, from, to, at, reason, message } = update;
-    // The change and its history row in one statement: a round trip each cost the writer's
-    // transaction twice the time, and every other write waits for it.
-    return this.writes.run(async (client) => {
-      const [task] = await this.queryTasks(
-        `WITH changed AS (
-           UPDATE tasks SET ${sets} WHERE id = $${n + 1} AND status = $${n + 2} RETURNING *
-         ), history AS (
-           INSERT INTO task_status_changes (task_id, from_status, to_status, at, reason, message, worker_id)
-           SELECT id, $${n + 2}, $${n + 3}, $${n + 4}::bigint, $${n + 5}, $${n + 6}, worker_id FROM changed
-         )
-         SELECT ${TASK_SELECT_LIST} FROM changed`,
-        [...params, taskId, from, to, at, reason, message],
-        client,
-      );
-      return task;
-    });
+    return this.writes.runGrouped(this.statusChanges, update);
   }
 
   deleteTask(taskId: string): Promise<boolean> {
