@@ -138,7 +138,7 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     // Made in one turn, so they share a transaction: different shapes (with and without a
     // result), a stale `from`, a missing task, and one task changed twice in a row.
     const results = await Promise.all([
-      store.changeStatus(change('a', 'queued', 'stopped', NOW + 1, { result: { a: 1 }, completedAt: NOW + 1 })),
+      store.changeStatus(change('a', 'queued', 'stopped', NOW + 1, { result: { a: 'a "quote", a \\ and {braces}, ü' }, completedAt: NOW + 1 })),
       store.changeStatus(change('b', 'queued', 'stopped', NOW + 1, { result: [] })),
       store.changeStatus(change('c', 'running', 'completed', NOW + 1)),
       store.changeStatus(change('missing', 'queued', 'stopped', NOW + 1)),
@@ -146,13 +146,14 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
       store.changeStatus(change('d', 'stopped', 'queued', NOW + 2, { workerId: null })),
     ]);
     expect(results.map((task) => task && [task.id, task.status, task.result])).toEqual([
-      ['a', 'stopped', { a: 1 }],
+      ['a', 'stopped', { a: 'a "quote", a \\ and {braces}, ü' }],
       ['b', 'stopped', []],
       undefined,
       undefined,
       ['d', 'stopped', null],
       ['d', 'queued', null],
     ]);
+    expect((await store.getTask('a'))!.result).toEqual({ a: 'a "quote", a \\ and {braces}, ü' });
     expect((await store.getTask('c'))!.status).toBe('queued');
     expect((await store.getTask('d'))!.status).toBe('queued');
     const transitions = async (id: string) => (await store.statusHistory(id)).map(({ from, to, at }) => [from, to, at]);
