@@ -204,6 +204,18 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     expect(await claim(store)).toEqual([]);
   });
 
+  it('claims across several queues by priority, then queued time, as if they were one', async () => {
+    await store.insertTasks([
+      queued({ id: 'a-high', queue: 'a', priority: 5 }, NOW - 10),
+      queued({ id: 'a-low', queue: 'a', priority: 1 }, NOW - 50),
+      queued({ id: 'b-high-early', queue: 'b', priority: 5 }, NOW - 20),
+      queued({ id: 'b-mid', queue: 'b', priority: 3 }, NOW - 40),
+      queued({ id: 'c-top', queue: 'c', priority: 9 }, NOW - 5),
+    ]);
+    expect(ids(await claim(store, { queues: ['a', 'b'], limit: 3 }))).toEqual(['b-high-early', 'a-high', 'b-mid']);
+    expect(ids(await claim(store, { queues: ['b', 'a'], limit: 3 }))).toEqual(['a-low']);
+  });
+
   it('claims only tasks the capacity fits, from the asked queues, once eligible', async () => {
     const needs = { cpuMillis: 2000, memoryBytes: 2 ** 33, gpuCount: 2, gpuMemoryBytes: 2 ** 35, executor: 'docker' };
     await insert(store, { id: 'big', resources: needs });

@@ -23,6 +23,13 @@ import { applyStatusChanges } from './status-changes.js';
 import { TaskReads } from './task-reads.js';
 
 type Client = pg.PoolClient;
+
+/** One call's tasks to insert: their rows, their first history rows, and the hand-offs to claim for. */
+interface Insertion {
+  rows: SqlValue[][];
+  changes: Array<Omit<StatusChange, 'id'>>;
+  handOffs: readonly ClaimRequest[];
+}
 type StatusChangeRow = Parameters<typeof rowToStatusChange>[0];
 
 const ACTIVE = `status IN ('assigned', 'spawned', 'running')`;
@@ -111,14 +118,27 @@ export class PostgresStore implements TaskStore {
       message: task.statusMessage,
       workerId: null,
     }));
-    return this.writes.run(async (client) => {
-      await insertRows(client, this.columnTypes, 'tasks', [...TASK_COLUMNS, 'secrets'], rows);
-      await this.recordChanges(client, changes);
-      const claimed: Task[][] = [];
-      for (const request of handOffs) claimed.push(await claimIn(client, request));
-      return claimed;
-    });
+    return this.writes.runGrouped(this.insertions, { rows, changes, handOffs });
   }
+
+  /**
+   * Submissions next to each other in a transaction: their rows in one statement, their history
+   * in another, then each one's hand-offs (single submissions over HTTP: two statements for
+   * every 25 or so instead of two each).
+   */
+  private readonly insertions: OperationGroup<Client, Insertion, Task[][]> = {
+    apply: async (client, insertions) => {
+      await insertRows(client, this.columnTypes, 'tasks', [...TASK_COLUMNS, 'secrets'], insertions.flatMap((insertion) => insertion.rows));
+      await this.recordChanges(client, insertions.flatMap((insertion) => insertion.changes));
+      const claimed: Task[][][] = [];
+      for (const { handOffs } of insertions) {
+        const forThis: Task[][] = [];
+        for (const request of handOffs) forThis.push(await claimIn(client, request));
+        claimed.push(forThis);
+      }
+      return claimed;
+    },
+  };
 
   getTask(id: string): Promise<Task | undefined> {
     return this.reads.get(id);
