@@ -152,7 +152,11 @@ export function workerRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
           }
         };
         const positionsByTask = new Map<string, number[]>();
-        reports.forEach((report, i) => positionsByTask.set(report.taskId, [...(positionsByTask.get(report.taskId) ?? []), i]));
+        reports.forEach((report, i) => {
+          const positions = positionsByTask.get(report.taskId);
+          if (positions) positions.push(i);
+          else positionsByTask.set(report.taskId, [i]);
+        });
         // Tasks in parallel (their writes share a group commit); the reports of one task in the order sent.
         const results: Array<Awaited<ReturnType<typeof apply>>> = [];
         await Promise.all(

@@ -42,7 +42,9 @@ export async function applyStatusChanges(client: pg.ClientBase, types: ColumnTyp
     const rows = wave.map((index) => toChangeRow(updates[index]!));
     rows.forEach((row, i) => {
       const shape = `${row.columns.join(',')}${row.doc === undefined ? '' : '+doc'}`;
-      shapes.set(shape, [...(shapes.get(shape) ?? []), i]);
+      const members = shapes.get(shape);
+      if (members) members.push(i);
+      else shapes.set(shape, [i]);
     });
     for (const members of shapes.values()) {
       const changed = await applyShape(client, types, members.map((i) => rows[i]!));
