@@ -214,6 +214,8 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     ]);
     expect(ids(await claim(store, { queues: ['a', 'b'], limit: 3 }))).toEqual(['b-high-early', 'a-high', 'b-mid']);
     expect(ids(await claim(store, { queues: ['b', 'a'], limit: 3 }))).toEqual(['a-low']);
+    await insert(store, { id: 'c-next', queue: 'c', priority: 9 });
+    expect(ids(await claim(store, { queues: ['c', 'c'], limit: 2 }))).toEqual(['c-top', 'c-next']);
   });
 
   it('claims only tasks the capacity fits, from the asked queues, once eligible', async () => {

@@ -70,7 +70,8 @@ export async function claimIn(client: pg.Pool | pg.ClientBase, request: ClaimReq
 function fitParameters(request: ClaimRequest): unknown[] {
   const { capacity } = request;
   return [
-    request.queues,
+    // Once each: a queue named twice would be read twice, its rows picked twice.
+    [...new Set(request.queues)],
     request.now,
     capacity.cpuMillis,
     capacity.memoryBytes,
