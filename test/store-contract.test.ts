@@ -306,10 +306,12 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     await move('b', 'assigned', 'running');
     await move('c', 'assigned', 'running');
     await move('c', 'running', 'completed');
-    expect(await store.renewLeases('w1', NOW + 99_000)).toBe(3);
-    const leases = Object.fromEntries((await store.listTasks({}, { limit: 10, offset: 0 })).map((t) => [t.id, t.leaseExpiresAt]));
-    expect(leases).toEqual({ a: NOW + 99_000, b: NOW + 99_000, c: NOW + 30_000, d: NOW + 99_000, other: NOW + 30_000 });
-    expect(await store.renewLeases('nobody', NOW)).toBe(0);
+    const leases = async () => Object.fromEntries((await store.listTasks({}, { limit: 10, offset: 0 })).map((t) => [t.id, t.leaseExpiresAt]));
+    // Leases ending at NOW + 30 000 are not yet due when only those ending before it are.
+    expect(await store.renewLeases('w1', NOW + 99_000, NOW + 30_000)).toBe(0);
+    expect(await store.renewLeases('w1', NOW + 99_000, NOW + 30_001)).toBe(3);
+    expect(await leases()).toEqual({ a: NOW + 99_000, b: NOW + 99_000, c: NOW + 30_000, d: NOW + 99_000, other: NOW + 30_000 });
+    expect(await store.renewLeases('nobody', NOW, NOW + 1)).toBe(0);
   });
 
   it('finds active tasks whose lease ran out or whose deadline passed', async () => {

@@ -217,12 +217,12 @@ export class PostgresStore implements TaskStore {
     return claimTasks(this.pool, request);
   }
 
-  renewLeases(workerId: string, until: EpochMs): Promise<number> {
+  renewLeases(workerId: string, until: EpochMs, ifEndsBefore: EpochMs): Promise<number> {
     return this.writes.run(async (client) => {
-      const result = await client.query(`UPDATE tasks SET lease_expires_at = $1 WHERE worker_id = $2 AND ${ACTIVE}`, [
-        until,
-        workerId,
-      ]);
+      const result = await client.query(
+        `UPDATE tasks SET lease_expires_at = $1 WHERE worker_id = $2 AND ${ACTIVE} AND lease_expires_at < $3`,
+        [until, workerId, ifEndsBefore],
+      );
       return result.rowCount ?? 0;
     });
   }

@@ -295,9 +295,11 @@ export class SqliteStore implements TaskStore {
     return claimed;
   }
 
-  renewLeases(workerId: string, until: EpochMs): Promise<number> {
+  renewLeases(workerId: string, until: EpochMs, ifEndsBefore: EpochMs): Promise<number> {
     return this.writes.run(
-      () => this.prepare(`UPDATE tasks SET lease_expires_at = ? WHERE worker_id = ? AND ${ACTIVE}`).run(until, workerId).changes,
+      () =>
+        this.prepare(`UPDATE tasks SET lease_expires_at = ? WHERE worker_id = ? AND ${ACTIVE} AND lease_expires_at < ?`).run(until, workerId, ifEndsBefore)
+          .changes,
     );
   }
 
