@@ -23,6 +23,7 @@ import { applyStatusChanges } from './status-changes.js';
 import { TaskReads } from './task-reads.js';
 
 type Client = pg.PoolClient;
+type StatusChangeRow = Parameters<typeof rowToStatusChange>[0];
 
 /** One call's tasks to insert: their rows, their first history rows, and the hand-offs to claim for. */
 interface Insertion {
@@ -30,7 +31,6 @@ interface Insertion {
   changes: Array<Omit<StatusChange, 'id'>>;
   handOffs: readonly ClaimRequest[];
 }
-type StatusChangeRow = Parameters<typeof rowToStatusChange>[0];
 
 const ACTIVE = `status IN ('assigned', 'spawned', 'running')`;
 const HISTORY_COLUMNS = ['task_id', 'from_status', 'to_status', 'at', 'reason', 'message', 'worker_id'];
@@ -70,6 +70,25 @@ export class PostgresStore implements TaskStore {
   /** Status changes next to each other in a transaction go in one statement (status-changes.ts). */
   private readonly statusChanges: OperationGroup<Client, StatusUpdate, Task | undefined> = {
     apply: (client, updates) => applyStatusChanges(client, this.columnTypes, updates),
+  };
+
+  /**
+   * Submissions next to each other in a transaction: their rows in one statement, their history
+   * in another, then each one's hand-offs (single submissions over HTTP: two statements for
+   * every 25 or so instead of two each).
+   */
+  private readonly insertions: OperationGroup<Client, Insertion, Task[][]> = {
+    apply: async (client, insertions) => {
+      await insertRows(client, this.columnTypes, 'tasks', [...TASK_COLUMNS, 'secrets'], insertions.flatMap((insertion) => insertion.rows));
+      await this.recordChanges(client, insertions.flatMap((insertion) => insertion.changes));
+      const claimed: Task[][][] = [];
+      for (const { handOffs } of insertions) {
+        const forThis: Task[][] = [];
+        for (const request of handOffs) forThis.push(await claimIn(client, request));
+        claimed.push(forThis);
+      }
+      return claimed;
+    },
   };
 
   private constructor(
@@ -120,25 +139,6 @@ export class PostgresStore implements TaskStore {
     }));
     return this.writes.runGrouped(this.insertions, { rows, changes, handOffs });
   }
-
-  /**
-   * Submissions next to each other in a transaction: their rows in one statement, their history
-   * in another, then each one's hand-offs (single submissions over HTTP: two statements for
-   * every 25 or so instead of two each).
-   */
-  private readonly insertions: OperationGroup<Client, Insertion, Task[][]> = {
-    apply: async (client, insertions) => {
-      await insertRows(client, this.columnTypes, 'tasks', [...TASK_COLUMNS, 'secrets'], insertions.flatMap((insertion) => insertion.rows));
-      await this.recordChanges(client, insertions.flatMap((insertion) => insertion.changes));
-      const claimed: Task[][][] = [];
-      for (const { handOffs } of insertions) {
-        const forThis: Task[][] = [];
-        for (const request of handOffs) forThis.push(await claimIn(client, request));
-        claimed.push(forThis);
-      }
-      return claimed;
-    },
-  };
 
   getTask(id: string): Promise<Task | undefined> {
     return this.reads.get(id);
