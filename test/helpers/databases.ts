@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll } from 'vitest';
 import type { EventBus, TaskStore } from '../../src/core/ports.js';
 import { openStore } from '../../src/store/open-store.js';
+import { ADMIN_URL, databaseUrl, withClient } from './postgres-admin.js';
 
 /**
  * Real databases for the engine-independent suites: SQLite on a temp file, PostgreSQL on a
@@ -16,8 +16,6 @@ export type Engine = 'sqlite' | 'postgres';
 
 export const SKIP_POSTGRES = process.env.TASKHUB_TEST_SKIP_POSTGRES === '1';
 export const ENGINES: Engine[] = SKIP_POSTGRES ? ['sqlite'] : ['sqlite', 'postgres'];
-
-const ADMIN_URL = process.env.TASKHUB_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestStore {
   engine: Engine;
@@ -32,16 +30,6 @@ export interface TestStore {
 
 const suffix = () => randomBytes(6).toString('hex');
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
 let fileDatabase: Promise<string> | undefined;
 
 /** This test file's database (created on first use); its URL. */
@@ -55,9 +43,7 @@ export function postgresTestDatabase(): Promise<string> {
     } catch {
       await admin.query(`CREATE DATABASE ${name}`); // a server built without ICU
     }
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${name}`;
-    return url.toString();
+    return databaseUrl(name);
   });
   return fileDatabase;
 }

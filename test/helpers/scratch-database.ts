@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { Engine } from './databases.js';
-
-const ADMIN_URL = process.env.TASKHUB_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { ADMIN_URL, databaseUrl, withClient } from './postgres-admin.js';
 
 /**
  * Files and a database for a child server: a temp directory (blobs, and the SQLite file),
@@ -21,35 +19,23 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
 export async function createScratchDatabase(engine: Engine, prefix: string): Promise<ScratchDatabase> {
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
-  let databaseUrl = join(dir, 'taskhub.db');
+  let url = join(dir, 'taskhub.db');
   let name: string | undefined;
   if (engine === 'postgres') {
     name = `${prefix}_${randomBytes(6).toString('hex')}`;
-    await admin((client) => client.query(`CREATE DATABASE ${name}`));
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
+    await withClient(ADMIN_URL, (client) => client.query(`CREATE DATABASE ${name}`));
+    url = databaseUrl(name);
   }
   return {
     engine,
     dir,
-    databaseUrl,
-    env: { TASKHUB_DATABASE_URL: databaseUrl, TASKHUB_DATA_DIR: join(dir, 'blobs') },
+    databaseUrl: url,
+    env: { TASKHUB_DATABASE_URL: url, TASKHUB_DATA_DIR: join(dir, 'blobs') },
     async drop() {
       try {
-        if (name) await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+        if (name) await withClient(ADMIN_URL, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
