@@ -86,7 +86,12 @@ describe('the server restarted mid-task', () => {
     await waitReady(server, url);
 
     // The agent's retries back off up to 5 s, and a loaded CI machine restarts the server slowly.
-    const done = await waitForStatus(url, task.id, ['completed', 'failed'], 40_000);
+    const done = await waitForStatus(url, task.id, ['completed', 'failed'], 40_000).catch(async (error: Error) => {
+      // What the task and the agent were doing, so that a failure on CI says why.
+      const { body: now } = await call(url, 'GET', `/v1/tasks/${task.id}`);
+      const history = await statusHistory(url, task.id);
+      throw new Error(`${error.message}; the task is ${now.status} (history ${history.join(' → ')}); the agent said:\n${agent.stderr}${agent.stdout}`);
+    });
     expect(done.status, done.error).toBe('completed');
     const { body } = await call(url, 'GET', `/v1/tasks/${task.id}/logs`);
     expect(body.lines.map((line: { message: string }) => line.message)).toEqual(expect.arrayContaining(['started', 'done while the server was away']));

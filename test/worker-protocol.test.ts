@@ -66,6 +66,29 @@ describe.each(ENGINES)('worker protocol on %s', (engine) => {
     expect((await api('POST', `/workers/${worker}/tasks/${id}/report`, { progress: 0.5 })).status).toBe(409);
   });
 
+  it('takes a report sent again after its answer was lost as said before, so the result is not lost', async () => {
+    const queue = freshQueue();
+    const { body: task } = await api('POST', '/tasks', { queue });
+    const worker = await register(queue);
+    await api('POST', `/workers/${worker}/claim`, { limit: 1 });
+    const report = (body: object) => api('POST', `/workers/${worker}/tasks/${task.id}/report`, body);
+    for (const status of ['spawned', 'running']) expect((await report({ status })).body.status).toBe(status);
+    // The agent resends spawned and running, as after a server restart: taken, nothing changes.
+    const again = await api('POST', `/workers/${worker}/reports`, { reports: [{ taskId: task.id, status: 'spawned' }, { taskId: task.id, status: 'running' }] });
+    expect(again.body.results).toEqual([
+      { taskId: task.id, ok: true, status: 'running' },
+      { taskId: task.id, ok: true, status: 'running' },
+    ]);
+    expect((await report({ status: 'completed', result: { n: 1 } })).body).toMatchObject({ status: 'completed', result: { n: 1 } });
+    const repeated = await report({ status: 'completed', result: { n: 1 } });
+    expect(repeated.status).toBe(200);
+    expect(repeated.body).toMatchObject({ status: 'completed', result: { n: 1 } });
+    const history = await api('GET', `/tasks/${task.id}/history`);
+    expect(history.body.changes.map((c: any) => c.to)).toEqual(['queued', 'assigned', 'spawned', 'running', 'completed']);
+    // Another status than the one it has is still refused on a finished task.
+    expect((await report({ status: 'failed', error: 'late' })).status).toBe(409);
+  });
+
   it('hands secrets only to the worker that claims the task', async () => {
     const queue = freshQueue();
     const task = await api('POST', '/tasks', { queue, secrets: { storage_credentials: 'creds-secret' } });

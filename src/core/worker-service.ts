@@ -1,7 +1,7 @@
 import { conflict, notFound, validationError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/json.js';
 import type { WorkerCapacity } from '../domain/resources.js';
-import { isActive, isFinished, type TaskStatus } from '../domain/status.js';
+import { hasPassed, isActive, isFinished, type TaskStatus } from '../domain/status.js';
 import type { Task, TaskPatch } from '../domain/task.js';
 import type { Worker, WorkerResources } from '../domain/worker.js';
 import { ClaimWaiters } from './claim-waiters.js';
@@ -181,17 +181,27 @@ export class WorkerService {
     }
   }
 
-  /** Applies one report from the worker that holds the task. */
+  /**
+   * Applies one report from the worker that holds the task.
+   *
+   * A worker sends a report again when its answer was lost (the server went down after
+   * committing it). A status the task already has, or is past on the way assigned → spawned →
+   * running, is taken as said before rather than refused: refused, the worker would give the
+   * task up and its result would be lost. A final report sent again changes nothing; an
+   * earlier one sent again appends its log lines a second time.
+   */
   async report(workerId: string, taskId: string, report: TaskReport): Promise<Task> {
+    if (report.status !== undefined && !WORKER_STATUSES.has(report.status)) {
+      throw validationError(`a worker cannot report status ${report.status}`, { field: 'status' });
+    }
     const task = await this.tasks.get(taskId);
+    const status = report.status;
+    if (task.workerId === workerId && isFinished(task.status) && status === task.status) return task;
     if (task.workerId !== workerId || !isActive(task.status)) {
       throw conflict(`task ${taskId} is not held by worker ${workerId} (it is ${task.status})`, {
         id: taskId,
         status: task.status,
       });
-    }
-    if (report.status !== undefined && !WORKER_STATUSES.has(report.status)) {
-      throw validationError(`a worker cannot report status ${report.status}`, { field: 'status' });
     }
     if (report.logs?.length) await this.tasks.appendLogs(taskId, report.logs);
     const patch: TaskPatch = {};
@@ -201,8 +211,7 @@ export class WorkerService {
     if (report.outputLocation !== undefined) patch.outputLocation = report.outputLocation;
     if (report.clusterName !== undefined) patch.clusterName = report.clusterName;
     if (report.externalJobName !== undefined) patch.externalJobName = report.externalJobName;
-    const status = report.status;
-    if (status === undefined || status === task.status) {
+    if (status === undefined || status === task.status || hasPassed(task.status, status)) {
       return Object.keys(patch).length ? this.tasks.patch(taskId, patch) : task;
     }
     if (status === 'failed') {

@@ -63,3 +63,11 @@ export function isActive(status: TaskStatus): boolean {
 export function isFinished(status: TaskStatus): boolean {
   return FINISHED_STATUSES.includes(status);
 }
+
+/**
+ * True when a task at `current` is already past `status` on a worker's way through
+ * assigned → spawned → running (a worker's report of `status` then says nothing new).
+ */
+export function hasPassed(current: TaskStatus, status: TaskStatus): boolean {
+  return isActive(current) && isActive(status) && ACTIVE_STATUSES.indexOf(status) < ACTIVE_STATUSES.indexOf(current);
+}
