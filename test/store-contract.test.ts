@@ -345,6 +345,23 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     expect(await store.readLogs('t', 0, -1)).toEqual(all);
   });
 
+  it("stores a run's numbered log lines once, however often they are sent", async () => {
+    await insert(store, { id: 't' });
+    const line = (n: number | undefined, message = `line ${n}`) => ({ at: NOW, stream: 'stdout' as const, level: 'info', message, n });
+    expect(await store.appendLogs('t', [line(1), line(2)], 'run-a')).toBe(2);
+    // Sent again, with one more: only the new one is stored.
+    expect(await store.appendLogs('t', [line(1), line(2), line(3)], 'run-a')).toBe(1);
+    expect(await store.appendLogs('t', [line(3)], 'run-a')).toBe(0);
+    // Lines from elsewhere in between do not hide where the run stands.
+    expect(await store.appendLogs('t', [line(undefined, 'from the API')])).toBe(1);
+    expect(await store.appendLogs('t', [line(2), line(4)], 'run-a')).toBe(1);
+    // Another run numbers from 1 again; unnumbered lines are always new.
+    expect(await store.appendLogs('t', [line(1, 'second run'), line(undefined, 'unnumbered')], 'run-b')).toBe(2);
+    expect(await store.appendLogs('t', [line(undefined, 'unnumbered')], 'run-b')).toBe(1);
+    const messages = (await store.readLogs('t', 0, 100)).map((l) => l.message);
+    expect(messages).toEqual(['line 1', 'line 2', 'line 3', 'from the API', 'line 4', 'second run', 'unnumbered', 'unnumbered']);
+  });
+
   it('keeps workers: upsert, get, list, touch, delete', async () => {
     const w2 = worker('w2', NOW + 1);
     await store.upsertWorker(w2);

@@ -73,12 +73,18 @@ describe.each(ENGINES)('worker protocol on %s', (engine) => {
     await api('POST', `/workers/${worker}/claim`, { limit: 1 });
     const report = (body: object) => api('POST', `/workers/${worker}/tasks/${task.id}/report`, body);
     for (const status of ['spawned', 'running']) expect((await report({ status })).body.status).toBe(status);
-    // The agent resends spawned and running, as after a server restart: taken, nothing changes.
-    const again = await api('POST', `/workers/${worker}/reports`, { reports: [{ taskId: task.id, status: 'spawned' }, { taskId: task.id, status: 'running' }] });
+    const logged = { taskId: task.id, runId: 'run-1', logs: [{ message: 'started', n: 1 }] };
+    expect((await api('POST', `/workers/${worker}/reports`, { reports: [logged] })).body.results[0].ok).toBe(true);
+    // The agent resends spawned, running and the log line, as after a server restart: taken, nothing changes.
+    const again = await api('POST', `/workers/${worker}/reports`, {
+      reports: [{ taskId: task.id, status: 'spawned' }, { taskId: task.id, status: 'running' }, logged],
+    });
     expect(again.body.results).toEqual([
       { taskId: task.id, ok: true, status: 'running' },
       { taskId: task.id, ok: true, status: 'running' },
+      { taskId: task.id, ok: true, status: 'running' },
     ]);
+    expect((await api('GET', `/tasks/${task.id}/logs`)).body.lines.map((l: any) => l.message)).toEqual(['started']);
     expect((await report({ status: 'completed', result: { n: 1 } })).body).toMatchObject({ status: 'completed', result: { n: 1 } });
     const repeated = await report({ status: 'completed', result: { n: 1 } });
     expect(repeated.status).toBe(200);

@@ -35,6 +35,8 @@ export interface WireLogLine {
   stream: LogStream;
   level: string;
   message: string;
+  /** Its number in the task's run (1, 2, …): the server stores a line sent again once. */
+  n?: number;
 }
 
 /** One report on the wire (the native API's ReportBody plus the task id). */
@@ -51,6 +53,8 @@ export interface WireReport {
   externalJobName?: string;
   message?: string;
   logs?: WireLogLine[];
+  /** This run of the task, for the numbered log lines. */
+  runId?: string;
 }
 
 export interface ReportResult {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,6 +28,9 @@ export interface TaskRunSettings {
 /** One claimed task on this agent: its executor, its timers, and what it tells the server. */
 export class TaskRun {
   private readonly controller = new AbortController();
+  /** This run's log lines are numbered (`n`) under this id, so that one sent again is stored once. */
+  private runId: string | undefined;
+  private linesLogged = 0;
 
   constructor(
     readonly claim: Claim,
@@ -123,7 +127,10 @@ export class TaskRun {
       stopGraceMs: this.settings.stopGraceMs,
       artifacts: this.artifactsFor(this.controller.signal),
       log: (stream: LogStream, message: string) =>
-        this.report({ logs: [{ at: Date.now(), stream, level: stream === 'stderr' ? 'error' : 'info', message: message.slice(0, MAX_TEXT) }] }),
+        this.report({
+          runId: (this.runId ??= randomUUID()),
+          logs: [{ at: Date.now(), stream, level: stream === 'stderr' ? 'error' : 'info', message: message.slice(0, MAX_TEXT), n: ++this.linesLogged }],
+        }),
       progress: (fraction) => this.report({ progress: Math.min(1, Math.max(0, fraction)) }),
       spawned: (details) => this.report({ status: 'spawned', ...details }),
       running: () => this.report({ status: 'running' }),

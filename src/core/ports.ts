@@ -53,6 +53,8 @@ export interface NewLogLine {
   stream: LogLine['stream'];
   level: string;
   message: string;
+  /** Its number in the run that wrote it (1, 2, …), when that run numbers its lines. */
+  n?: number;
 }
 
 /**
@@ -97,7 +99,11 @@ export interface TaskStore {
   /** Active tasks whose lease ran out or whose deadline passed. */
   findExpired(now: EpochMs, limit: number): Promise<Task[]>;
 
-  appendLogs(taskId: string, lines: NewLogLine[]): Promise<void>;
+  /**
+   * Appends lines after the task's others and answers how many were stored. With `runId`, a
+   * line whose `n` is not above the last stored line of that run is left out: it was sent again.
+   */
+  appendLogs(taskId: string, lines: NewLogLine[], runId?: string): Promise<number>;
   readLogs(taskId: string, afterSeq: number, limit: number): Promise<LogLine[]>;
 
   upsertWorker(worker: Worker): Promise<void>;

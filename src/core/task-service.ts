@@ -221,11 +221,12 @@ export class TaskService {
     await this.blobs.delete(`${id}/`);
   }
 
-  async appendLogs(id: string, lines: NewLogLine[]): Promise<void> {
+  /** With `runId` (a worker's run of the task), numbered lines already stored are left out (see TaskStore.appendLogs). */
+  async appendLogs(id: string, lines: NewLogLine[], runId?: string): Promise<void> {
     if (lines.length === 0) return;
     await this.get(id);
-    await this.store.appendLogs(id, lines);
-    this.events.publish({ type: 'log_appended', taskId: id, count: lines.length });
+    const count = await this.store.appendLogs(id, lines, runId);
+    if (count > 0) this.events.publish({ type: 'log_appended', taskId: id, count });
   }
 
   readLogs(id: string, afterSeq = 0, limit = 1000): Promise<LogLine[]> {

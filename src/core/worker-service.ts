@@ -40,6 +40,8 @@ export interface TaskReport {
   clusterName?: string;
   externalJobName?: string;
   logs?: NewLogLine[];
+  /** The worker's id for this run of the task: with numbered lines, a line sent again is stored once. */
+  runId?: string;
   message?: string;
 }
 
@@ -187,8 +189,8 @@ export class WorkerService {
    * A worker sends a report again when its answer was lost (the server went down after
    * committing it). A status the task already has, or is past on the way assigned → spawned →
    * running, is taken as said before rather than refused: refused, the worker would give the
-   * task up and its result would be lost. A final report sent again changes nothing; an
-   * earlier one sent again appends its log lines a second time.
+   * task up and its result would be lost. A final report sent again changes nothing; the
+   * numbered log lines of an earlier one are stored once.
    */
   async report(workerId: string, taskId: string, report: TaskReport): Promise<Task> {
     if (report.status !== undefined && !WORKER_STATUSES.has(report.status)) {
@@ -203,7 +205,7 @@ export class WorkerService {
         status: task.status,
       });
     }
-    if (report.logs?.length) await this.tasks.appendLogs(taskId, report.logs);
+    if (report.logs?.length) await this.tasks.appendLogs(taskId, report.logs, report.runId);
     const patch: TaskPatch = {};
     if (report.progress !== undefined) patch.progress = report.progress;
     if (report.result !== undefined) patch.result = report.result;

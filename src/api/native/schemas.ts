@@ -169,6 +169,12 @@ export const LogLineInput = Type.Object(
   { additionalProperties: false },
 );
 
+/** A worker's log line: numbered within its run (`runId` of the report), so a line sent again is stored once. */
+export const ReportLogLine = Type.Composite(
+  [LogLineInput, Type.Object({ n: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SAFE })) })],
+  { additionalProperties: false },
+);
+
 export const LogsQuery = Type.Object(
   {
     after: Type.Integer({ minimum: 0, maximum: MAX_SAFE, default: 0 }),
@@ -249,7 +255,8 @@ export const ReportBody = Type.Object(
     clusterName: Type.Optional(Type.String({ maxLength: 256 })),
     externalJobName: Type.Optional(Type.String({ maxLength: 256 })),
     message: Type.Optional(Type.String({ maxLength: 4096 })),
-    logs: Type.Optional(Type.Array(LogLineInput, { maxItems: 10_000 })),
+    logs: Type.Optional(Type.Array(ReportLogLine, { maxItems: 10_000 })),
+    runId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "the worker's id for this run of the task" })),
   },
   { additionalProperties: false },
 );

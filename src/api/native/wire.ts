@@ -64,6 +64,7 @@ export function toReport(body: ReportBody, now: number): TaskReport {
       stream: line.stream ?? 'stdout',
       level: line.level ?? 'info',
       message: line.message,
+      ...(line.n === undefined ? {} : { n: line.n }),
     })),
   };
 }

@@ -14,6 +14,7 @@ import type { Queue, Worker } from '../../domain/worker.js';
 import { GroupCommit, type OperationGroup } from '../group-commit.js';
 import { rowToQueue, rowToStatusChange, rowToWorker, workerToRow, type WorkerRow } from '../row-mapping.js';
 import { TASK_COLUMNS, TASK_SELECT_LIST, patchToRow, rowToTask, taskToRow, type PatchRow, type SqlValue } from '../task-columns.js';
+import { LOG_COLUMNS, NO_MARK, linesToStore, logRow, type LogMark } from '../log-lines.js';
 import { buildTaskWhere } from '../task-filter.js';
 import { claimIn, claimTasks } from './claim.js';
 import { insertRows, readColumnTypes, type ColumnTypes } from './insert-rows.js';
@@ -34,10 +35,10 @@ interface Insertion {
 
 const ACTIVE = `status IN ('assigned', 'spawned', 'running')`;
 const HISTORY_COLUMNS = ['task_id', 'from_status', 'to_status', 'at', 'reason', 'message', 'worker_id'];
-const LOG_COLUMNS = ['task_id', 'at', 'stream', 'level', 'message'];
 const BULK_TABLES = ['tasks', 'task_status_changes', 'task_logs'];
 
 const placeholder = (index: number) => `$${index}`;
+const SELECT_LOG_MARK = 'SELECT log_run AS run, log_n AS n FROM tasks WHERE id = $1 FOR UPDATE';
 
 // SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0; PostgreSQL
 // rejects both. LIMIT NULL is PostgreSQL's "no limit".
@@ -236,10 +237,16 @@ export class PostgresStore implements TaskStore {
     );
   }
 
-  appendLogs(taskId: string, lines: NewLogLine[]): Promise<void> {
-    if (lines.length === 0) return Promise.resolve();
-    const rows = lines.map((line) => [taskId, line.at, line.stream, line.level, line.message]);
-    return this.writes.run((client) => insertRows(client, this.columnTypes, 'task_logs', LOG_COLUMNS, rows));
+  appendLogs(taskId: string, lines: NewLogLine[], runId?: string): Promise<number> {
+    if (lines.length === 0) return Promise.resolve(0);
+    return this.writes.run(async (client) => {
+      const [found] = runId === undefined ? [] : await this.query<LogMark>(SELECT_LOG_MARK, [taskId], client);
+      const mark = found ?? NO_MARK;
+      const stored = linesToStore(lines, runId, mark);
+      await insertRows(client, this.columnTypes, 'task_logs', LOG_COLUMNS, stored.lines.map((line) => logRow(taskId, line)));
+      if (stored.mark !== mark) await client.query('UPDATE tasks SET log_run = $1, log_n = $2 WHERE id = $3', [stored.mark.run, stored.mark.n, taskId]);
+      return stored.lines.length;
+    });
   }
 
   readLogs(taskId: string, afterSeq: number, max: number): Promise<LogLine[]> {

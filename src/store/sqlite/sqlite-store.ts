@@ -16,6 +16,7 @@ import type {
 import { GroupCommit } from '../group-commit.js';
 import { rowToQueue, rowToStatusChange, rowToWorker, workerToRow, type WorkerRow } from '../row-mapping.js';
 import { TASK_COLUMNS, TASK_SELECT_LIST, patchToRow, rowToTask, taskToRow, type PatchRow, type SqlValue, type TaskRow } from '../task-columns.js';
+import { LOG_COLUMNS, NO_MARK, linesToStore, logRow, type LogMark } from '../log-lines.js';
 import { buildTaskWhere } from '../task-filter.js';
 import { migrateSqlite } from './migrate.js';
 import { claimCandidates } from './claim-candidates.js';
@@ -31,6 +32,7 @@ const HISTORY_COLUMNS = ['task_id', 'from_status', 'to_status', 'at', 'reason', 
 // Built once: a statement is looked up by its text, and hashing a fresh 300-character string at
 // every read of a task showed in profiles.
 const SELECT_TASK = `SELECT ${TASK_SELECT_LIST} FROM tasks WHERE id = ?`;
+const SELECT_LOG_MARK = 'SELECT log_run AS run, log_n AS n FROM tasks WHERE id = ?';
 const INSERT_TASK = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}, secrets) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')}, ?)`;
 
 /** `column = ?, …` and `doc` with the patched fields replaced (json_set), with their parameters. */
@@ -56,6 +58,7 @@ export class SqliteStore implements TaskStore {
   private readonly walSync: WalSync;
   private readonly checkpoints: WalCheckpoints | undefined;
   private readonly history: MultiRowInsert;
+  private readonly logs: MultiRowInsert;
   /**
    * Status changes recorded in the open transaction, inserted together just before it commits:
    * one statement per transaction instead of one per write (single submissions write one
@@ -83,6 +86,7 @@ export class SqliteStore implements TaskStore {
       this.checkpoints = new WalCheckpoints(path, () => this.db.pragma('wal_autocheckpoint = 1000'));
     }
     this.history = new MultiRowInsert(this.db, 'task_status_changes', HISTORY_COLUMNS);
+    this.logs = new MultiRowInsert(this.db, 'task_logs', LOG_COLUMNS);
     this.beginRead = this.db.prepare('BEGIN DEFERRED');
     this.endRead = this.db.prepare('COMMIT');
     const begin = this.db.prepare('BEGIN IMMEDIATE');
@@ -313,10 +317,13 @@ export class SqliteStore implements TaskStore {
     return rows.map(rowToTask);
   }
 
-  appendLogs(taskId: string, lines: NewLogLine[]): Promise<void> {
-    const insert = this.prepare('INSERT INTO task_logs (task_id, at, stream, level, message) VALUES (?, ?, ?, ?, ?)');
+  appendLogs(taskId: string, lines: NewLogLine[], runId?: string): Promise<number> {
     return this.writes.run(() => {
-      for (const line of lines) insert.run(taskId, line.at, line.stream, line.level, line.message);
+      const mark = runId === undefined ? NO_MARK : ((this.prepare(SELECT_LOG_MARK).get(taskId) as LogMark | undefined) ?? NO_MARK);
+      const stored = linesToStore(lines, runId, mark);
+      this.logs.run(stored.lines.map((line) => logRow(taskId, line)));
+      if (stored.mark !== mark) this.prepare('UPDATE tasks SET log_run = ?, log_n = ? WHERE id = ?').run(stored.mark.run, stored.mark.n, taskId);
+      return stored.lines.length;
     });
   }
 
