@@ -312,6 +312,10 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     expect(await store.renewLeases('w1', NOW + 99_000, NOW + 30_001)).toBe(3);
     expect(await leases()).toEqual({ a: NOW + 99_000, b: NOW + 99_000, c: NOW + 30_000, d: NOW + 99_000, other: NOW + 30_000 });
     expect(await store.renewLeases('nobody', NOW, NOW + 1)).toBe(0);
+    // Only the tasks named, when named: those the worker says it holds.
+    expect(await store.renewLeases('w1', NOW + 120_000, NOW + 100_000, ['a', 'other', 'c', 'missing'])).toBe(1);
+    expect(await store.renewLeases('w1', NOW + 120_000, NOW + 100_000, [])).toBe(0);
+    expect(await leases()).toEqual({ a: NOW + 120_000, b: NOW + 99_000, c: NOW + 30_000, d: NOW + 99_000, other: NOW + 30_000 });
   });
 
   it('finds active tasks whose lease ran out or whose deadline passed', async () => {

@@ -215,6 +215,21 @@ describe.each(ENGINES)('worker protocol on %s', (engine) => {
     expect(beat.body.stop).toEqual([task.body.id]);
   });
 
+  it('lets the lease of a task its worker does not list run out, so a claim whose answer was lost comes back', async () => {
+    const queue = freshQueue();
+    const listed = await api('POST', '/tasks', { queue, priority: 2 });
+    const lost = await api('POST', '/tasks', { queue, priority: 1 });
+    const worker = await register(queue);
+    // Both are claimed, but the worker knows only of the first (the other answer never reached it).
+    expect((await api('POST', `/workers/${worker}/claim`, { limit: 2 })).body.claims).toHaveLength(2);
+    for (let i = 0; i < 6; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await api('POST', `/workers/${worker}/heartbeat`, { running: [listed.body.id] })).body.stop).toEqual([]);
+    }
+    expect((await api('GET', `/tasks/${listed.body.id}`)).body).toMatchObject({ status: 'assigned', workerId: worker });
+    expect((await api('GET', `/tasks/${lost.body.id}`)).body).toMatchObject({ status: 'queued', retryCount: 1, workerId: null });
+  });
+
   it('ends a task that runs past its max execution time as timeout', async () => {
     const queue = freshQueue();
     const task = await api('POST', '/tasks', { queue, resources: { maxExecutionSeconds: 1 } });

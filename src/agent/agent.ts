@@ -146,7 +146,9 @@ export class Agent {
       await pause(this.heartbeatMs, signal);
       if (signal.aborted) return;
       try {
-        const { stop } = await this.withRegistration(() => this.client.heartbeat(this.id, [...this.runs.keys()], signal));
+        // A finished task whose last report is not delivered yet is still ours: its lease must hold.
+        const held = new Set([...this.runs.keys(), ...this.outbox.taskIds()]);
+        const { stop } = await this.withRegistration(() => this.client.heartbeat(this.id, [...held], signal));
         for (const taskId of stop) this.runs.get(taskId)?.stop('released');
       } catch (error) {
         if (!signal.aborted) this.logger.warn({ err: describe(error) }, 'heartbeat failed');

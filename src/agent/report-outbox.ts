@@ -56,6 +56,11 @@ export class ReportOutbox {
     return this.pending.length;
   }
 
+  /** The tasks with reports not yet acknowledged: still this worker's until the server has them. */
+  taskIds(): Set<string> {
+    return new Set(this.pending.map((report) => report.taskId));
+  }
+
   /** Resolves once everything added so far has been delivered (or refused). */
   drained(): Promise<void> {
     if (this.pending.length === 0 && !this.flushing) return Promise.resolve();

@@ -94,8 +94,11 @@ export interface TaskStore {
    * Order: priority (higher first), then queued time, then id.
    */
   claimTasks(request: ClaimRequest): Promise<Task[]>;
-  /** Extends to `until` the lease of every active task the worker holds whose lease ends before `ifEndsBefore`. */
-  renewLeases(workerId: string, until: EpochMs, ifEndsBefore: EpochMs): Promise<number>;
+  /**
+   * Extends to `until` the lease of every active task the worker holds whose lease ends before
+   * `ifEndsBefore`; with `taskIds`, only of those among them.
+   */
+  renewLeases(workerId: string, until: EpochMs, ifEndsBefore: EpochMs, taskIds?: readonly string[]): Promise<number>;
   /** Active tasks whose lease ran out or whose deadline passed. */
   findExpired(now: EpochMs, limit: number): Promise<Task[]>;
 

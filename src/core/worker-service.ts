@@ -113,16 +113,22 @@ export class WorkerService {
   /**
    * Keeps the worker and the leases of its tasks alive. Answers which of the tasks the
    * worker says it runs it must stop (cancelled, reassigned or gone).
+   *
+   * When the worker lists what it holds, only those leases are renewed. A task claimed for it
+   * whose answer never reached it (the server died after the claim committed) is not on its
+   * list: its lease runs out and it goes back to its queue, instead of being kept alive by
+   * every heartbeat for as long as the worker lives. A heartbeat without a list renews all.
    */
-  async heartbeat(workerId: string, runningTaskIds: string[] = []): Promise<{ stop: string[] }> {
+  async heartbeat(workerId: string, runningTaskIds?: string[]): Promise<{ stop: string[] }> {
     const now = this.clock.now();
     if (!(await this.store.touchWorker(workerId, now))) throw notFound('worker', workerId);
     // Only leases down to two thirds of their time are renewed: a worker told to heartbeat every
     // third of a lease renews each one before it runs out, and most tasks, done in seconds, are
     // never rewritten for it. Renewing every lease at every heartbeat rewrote each row an agent
     // held (up to 510 with a prefetch of 500) once a second.
-    await this.store.renewLeases(workerId, now + this.settings.leaseMs, now + Math.floor((this.settings.leaseMs * 2) / 3));
-    if (runningTaskIds.length === 0) return { stop: [] };
+    const { leaseMs } = this.settings;
+    await this.store.renewLeases(workerId, now + leaseMs, now + Math.floor((leaseMs * 2) / 3), runningTaskIds);
+    if (!runningTaskIds?.length) return { stop: [] };
     // One read for all of them: an agent with a prefetch holds hundreds.
     const held = await this.store.listTasks({ ids: runningTaskIds, workerId }, { limit: runningTaskIds.length, offset: 0 });
     const stillHeld = new Set(held.filter((task) => isActive(task.status)).map((task) => task.id));

@@ -218,12 +218,11 @@ export class PostgresStore implements TaskStore {
     return claimTasks(this.pool, request);
   }
 
-  renewLeases(workerId: string, until: EpochMs, ifEndsBefore: EpochMs): Promise<number> {
+  renewLeases(workerId: string, until: EpochMs, ifEndsBefore: EpochMs, taskIds?: readonly string[]): Promise<number> {
+    const only = taskIds === undefined ? '' : ' AND id = ANY($4::text[])';
+    const params = taskIds === undefined ? [until, workerId, ifEndsBefore] : [until, workerId, ifEndsBefore, taskIds];
     return this.writes.run(async (client) => {
-      const result = await client.query(
-        `UPDATE tasks SET lease_expires_at = $1 WHERE worker_id = $2 AND ${ACTIVE} AND lease_expires_at < $3`,
-        [until, workerId, ifEndsBefore],
-      );
+      const result = await client.query(`UPDATE tasks SET lease_expires_at = $1 WHERE worker_id = $2 AND ${ACTIVE} AND lease_expires_at < $3${only}`, params);
       return result.rowCount ?? 0;
     });
   }

@@ -299,11 +299,12 @@ export class SqliteStore implements TaskStore {
     return claimed;
   }
 
-  renewLeases(workerId: string, until: EpochMs, ifEndsBefore: EpochMs): Promise<number> {
+  renewLeases(workerId: string, until: EpochMs, ifEndsBefore: EpochMs, taskIds?: readonly string[]): Promise<number> {
+    // The ids as one JSON parameter: a list of markers would make a statement per list length.
+    const only = taskIds === undefined ? '' : ' AND id IN (SELECT value FROM json_each(?))';
+    const params = taskIds === undefined ? [until, workerId, ifEndsBefore] : [until, workerId, ifEndsBefore, JSON.stringify(taskIds)];
     return this.writes.run(
-      () =>
-        this.prepare(`UPDATE tasks SET lease_expires_at = ? WHERE worker_id = ? AND ${ACTIVE} AND lease_expires_at < ?`).run(until, workerId, ifEndsBefore)
-          .changes,
+      () => this.prepare(`UPDATE tasks SET lease_expires_at = ? WHERE worker_id = ? AND ${ACTIVE} AND lease_expires_at < ?${only}`).run(...params).changes,
     );
   }
 
