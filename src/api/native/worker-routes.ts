@@ -57,8 +57,8 @@ export function workerRoutes(context: ApiContext): FastifyPluginAsyncTypebox {
           summary: 'Keep the worker and its leases alive; answers which running tasks to stop',
           description: 'With `running` (every task the worker holds), only those leases are renewed; without it, all of its tasks.',
           params: IdParams,
-          // An agent holds up to 11,000 tasks (concurrency 1,000 + prefetch 10,000) and those with
-          // undelivered reports; the ids are SQL parameters, under SQLite's limit of 32,766.
+          // An agent holds up to 11,000 tasks (concurrency 1,000 + prefetch 10,000), and those with
+          // undelivered reports besides.
           body: Type.Object({ running: Type.Optional(Type.Array(Type.String(), { maxItems: 30_000 })) }, { additionalProperties: false }),
           response: { 200: Type.Object({ stop: Type.Array(Type.String()) }), ...errors },
         },

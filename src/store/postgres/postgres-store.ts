@@ -15,7 +15,7 @@ import { GroupCommit, type OperationGroup } from '../group-commit.js';
 import { rowToQueue, rowToStatusChange, rowToWorker, workerToRow, type WorkerRow } from '../row-mapping.js';
 import { TASK_COLUMNS, TASK_SELECT_LIST, patchToRow, rowToTask, taskToRow, type PatchRow, type SqlValue } from '../task-columns.js';
 import { LOG_COLUMNS, NO_MARK, linesToStore, logRow, type LogMark } from '../log-lines.js';
-import { buildTaskWhere } from '../task-filter.js';
+import { buildTaskWhere, type WhereSyntax } from '../task-filter.js';
 import { claimIn, claimTasks } from './claim.js';
 import { insertRows, readColumnTypes, type ColumnTypes } from './insert-rows.js';
 import { migratePostgres } from './migrate.js';
@@ -37,7 +37,10 @@ const ACTIVE = `status IN ('assigned', 'spawned', 'running')`;
 const HISTORY_COLUMNS = ['task_id', 'from_status', 'to_status', 'at', 'reason', 'message', 'worker_id'];
 const BULK_TABLES = ['tasks', 'task_status_changes', 'task_logs'];
 
-const placeholder = (index: number) => `$${index}`;
+const WHERE_SYNTAX: WhereSyntax = {
+  placeholder: (index) => `$${index}`,
+  inJsonList: (column, marker) => `${column} = ANY (ARRAY(SELECT jsonb_array_elements_text(${marker}::jsonb)))`,
+};
 const SELECT_LOG_MARK = 'SELECT log_run AS run, log_n AS n FROM tasks WHERE id = $1 FOR UPDATE';
 
 // SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0; PostgreSQL
@@ -146,7 +149,7 @@ export class PostgresStore implements TaskStore {
   }
 
   async listTasks(filter: TaskFilter, page: Page): Promise<Task[]> {
-    const { where, params } = buildTaskWhere(filter, placeholder);
+    const { where, params } = buildTaskWhere(filter, WHERE_SYNTAX);
     const order = filter.oldestFirst ? 'created_at ASC, id ASC' : 'created_at DESC, id DESC';
     const n = params.length;
     return this.queryTasks(
@@ -156,7 +159,7 @@ export class PostgresStore implements TaskStore {
   }
 
   async countTasks(filter: TaskFilter): Promise<number> {
-    const { where, params } = buildTaskWhere(filter, placeholder);
+    const { where, params } = buildTaskWhere(filter, WHERE_SYNTAX);
     const [row] = await this.query<{ n: number }>(`SELECT count(*) AS n FROM tasks ${where}`, params);
     return row!.n;
   }

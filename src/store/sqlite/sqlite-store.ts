@@ -17,7 +17,7 @@ import { GroupCommit } from '../group-commit.js';
 import { rowToQueue, rowToStatusChange, rowToWorker, workerToRow, type WorkerRow } from '../row-mapping.js';
 import { TASK_COLUMNS, TASK_SELECT_LIST, patchToRow, rowToTask, taskToRow, type PatchRow, type SqlValue, type TaskRow } from '../task-columns.js';
 import { LOG_COLUMNS, NO_MARK, linesToStore, logRow, type LogMark } from '../log-lines.js';
-import { buildTaskWhere } from '../task-filter.js';
+import { buildTaskWhere, type WhereSyntax } from '../task-filter.js';
 import { migrateSqlite } from './migrate.js';
 import { claimCandidates } from './claim-candidates.js';
 import { MultiRowInsert } from './multi-row-insert.js';
@@ -33,6 +33,10 @@ const HISTORY_COLUMNS = ['task_id', 'from_status', 'to_status', 'at', 'reason', 
 // every read of a task showed in profiles.
 const SELECT_TASK = `SELECT ${TASK_SELECT_LIST} FROM tasks WHERE id = ?`;
 const SELECT_LOG_MARK = 'SELECT log_run AS run, log_n AS n FROM tasks WHERE id = ?';
+const WHERE_SYNTAX: WhereSyntax = {
+  placeholder: () => '?',
+  inJsonList: (column, marker) => `${column} IN (SELECT value FROM json_each(${marker}))`,
+};
 const INSERT_TASK = `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}, secrets) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')}, ?)`;
 
 /** `column = ?, …` and `doc` with the patched fields replaced (json_set), with their parameters. */
@@ -179,7 +183,7 @@ export class SqliteStore implements TaskStore {
 
   async listTasks(filter: TaskFilter, page: Page): Promise<Task[]> {
     this.openReadScope();
-    const { where, params } = buildTaskWhere(filter, () => '?');
+    const { where, params } = buildTaskWhere(filter, WHERE_SYNTAX);
     const order = filter.oldestFirst ? 'created_at ASC, id ASC' : 'created_at DESC, id DESC';
     const rows = this.prepareTaskRows(`SELECT ${TASK_SELECT_LIST} FROM tasks ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(
       ...params,
@@ -191,7 +195,7 @@ export class SqliteStore implements TaskStore {
 
   async countTasks(filter: TaskFilter): Promise<number> {
     this.openReadScope();
-    const { where, params } = buildTaskWhere(filter, () => '?');
+    const { where, params } = buildTaskWhere(filter, WHERE_SYNTAX);
     return (this.prepare(`SELECT count(*) AS n FROM tasks ${where}`).get(...params) as { n: number }).n;
   }
 
