@@ -291,7 +291,12 @@ export class SqliteStore implements TaskStore {
   private claimNow(request: ClaimRequest): Task[] {
     if (request.queues.length === 0 || request.limit <= 0) return [];
     const { sql, params } = claimCandidates(request);
-    const candidates = this.prepareTaskRows(sql).all(...params) as TaskRow[];
+    // Stepped only as far as `limit` (the statement's LIMIT is rounded up, see claim-candidates.ts).
+    const candidates: TaskRow[] = [];
+    for (const row of this.prepareTaskRows(sql).iterate(...params) as IterableIterator<TaskRow>) {
+      candidates.push(row);
+      if (candidates.length === request.limit) break;
+    }
     const claimed: Task[] = [];
     for (const row of candidates) {
       const before = rowToTask(row);
