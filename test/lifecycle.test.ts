@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTaskhubError } from '../src/domain/errors.js';
-import { canTransition, TASK_STATUSES, type TaskStatus } from '../src/domain/status.js';
+import { canTransition, hasPassed, TASK_STATUSES, type TaskStatus } from '../src/domain/status.js';
 import { InProcessEventBus } from '../src/core/in-process-event-bus.js';
 import { TaskService } from '../src/core/task-service.js';
 import { BlobDirectory } from '../src/store/blob-directory.js';
@@ -42,6 +42,11 @@ describe('the lifecycle table', () => {
 
   it.each(pairs)('%s -> %s matches the table', (from, to) => {
     expect(canTransition(from, to)).toBe(expected.get(`${from}>${to}`));
+  });
+
+  it('knows which worker statuses a task has passed: only earlier ones on assigned → spawned → running', () => {
+    const passed = pairs.filter(([current, status]) => hasPassed(current, status)).map(([current, status]) => `${status} before ${current}`);
+    expect(passed.sort()).toEqual(['assigned before running', 'assigned before spawned', 'spawned before running']);
   });
 });
 
