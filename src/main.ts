@@ -47,6 +47,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const monitor = new LeaseMonitor(store, tasks, systemClock, config.leaseCheckMs, (error) =>
     app.log.error({ err: error }, 'lease sweep failed'),
   );
+  await workers.resumeLeases();
   const url = await app.listen({ host: config.host, port: config.port });
   monitor.start();
   app.log.info({ databaseUrl: redactUrl(config.databaseUrl), engine: store.engine }, 'taskhub is serving');

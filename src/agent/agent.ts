@@ -142,6 +142,7 @@ export class Agent {
 
   private async heartbeatLoop(): Promise<void> {
     const { signal } = this.ended;
+    let failing = false;
     while (!signal.aborted) {
       await pause(this.heartbeatMs, signal);
       if (signal.aborted) return;
@@ -150,8 +151,12 @@ export class Agent {
         const held = new Set([...this.runs.keys(), ...this.outbox.taskIds()]);
         const { stop } = await this.withRegistration(() => this.client.heartbeat(this.id, [...held], signal));
         for (const taskId of stop) this.runs.get(taskId)?.stop('released');
+        if (failing) this.logger.info({ workerId: this.id }, 'heartbeats go through again');
+        failing = false;
       } catch (error) {
-        if (!signal.aborted) this.logger.warn({ err: describe(error) }, 'heartbeat failed');
+        // Once per outage, not at every heartbeat.
+        if (!signal.aborted && !failing) this.logger.warn({ err: describe(error) }, 'heartbeat failed; trying again at every heartbeat');
+        failing = true;
       }
     }
   }

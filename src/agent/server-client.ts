@@ -65,9 +65,9 @@ export interface ReportResult {
 }
 
 /**
- * The agent's side of the native /v1 worker protocol. Every call retries network errors and
- * 5xx answers with backoff until it succeeds or `signal` aborts, so a server restart or outage
- * costs time, never data; a 4xx answer is a ServerRefusal at once.
+ * The agent's side of the native /v1 worker protocol. Every call but the heartbeat retries
+ * network errors and 5xx answers with backoff until it succeeds or `signal` aborts, so a server
+ * restart or outage costs time, never data; a 4xx answer is a ServerRefusal at once.
  */
 export class ServerClient {
   private readonly headers: Record<string, string>;
@@ -89,8 +89,13 @@ export class ServerClient {
     return this.json('POST', '/v1/workers', registration, signal);
   }
 
+  /**
+   * Tried once: the agent heartbeats again soon anyway, with the tasks it holds then. Retried
+   * with backoff (up to 5 s apart) after an outage, it came too late for short leases, and
+   * carried the list of tasks from before the outage.
+   */
   async heartbeat(workerId: string, running: string[], signal?: AbortSignal): Promise<{ stop: string[] }> {
-    return this.json('POST', `/v1/workers/${encodeURIComponent(workerId)}/heartbeat`, { running }, signal);
+    return this.json('POST', `/v1/workers/${encodeURIComponent(workerId)}/heartbeat`, { running }, signal, { retry: false });
   }
 
   async unregister(workerId: string, signal?: AbortSignal): Promise<void> {
@@ -129,12 +134,18 @@ export class ServerClient {
     this.connections.destroy();
   }
 
-  private async json<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
-    const response = await this.request(method, path, body, signal);
+  private async json<T>(method: string, path: string, body: unknown, signal?: AbortSignal, options?: { retry: boolean }): Promise<T> {
+    const response = await this.request(method, path, body, signal, options);
     return JSON.parse(response.body.toString('utf8')) as T;
   }
 
-  private async request(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<HttpAnswer> {
+  private async request(
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    { retry } = { retry: true },
+  ): Promise<HttpAnswer> {
     const raw = body as { raw?: Buffer; contentType?: string } | undefined;
     const isRaw = raw !== undefined && Buffer.isBuffer(raw.raw);
     const payload = body === undefined ? undefined : isRaw ? raw.raw! : Buffer.from(JSON.stringify(body));
@@ -153,6 +164,7 @@ export class ServerClient {
         if (error instanceof ServerRefusal || signal?.aborted) throw error;
         retryable = error;
       }
+      if (!retry) throw retryable;
       this.onRetry(retryable, attempt);
       await pause(backoffDelayMs(attempt), signal);
     }

@@ -135,6 +135,18 @@ export class WorkerService {
     return { stop: runningTaskIds.filter((id) => !stillHeld.has(id)) };
   }
 
+  /**
+   * At start: every active task gets a whole lease from now. While this server was down no
+   * worker could heartbeat through it, so a lease that ran out meanwhile says nothing about its
+   * worker; taken back at once, the task would run a second time beside the live worker. A
+   * worker that really died loses its tasks one lease later.
+   */
+  async resumeLeases(): Promise<void> {
+    const now = this.clock.now();
+    const until = now + this.settings.leaseMs;
+    for (const worker of await this.store.listWorkers()) await this.store.renewLeases(worker.id, until, until);
+  }
+
   /** Hands back what the worker holds (to its queue, no retry spent) and forgets it. */
   async unregister(workerId: string): Promise<void> {
     const held = await this.store.listTasks({ workerId, statuses: ['assigned', 'spawned', 'running'] }, { limit: 10_000, offset: 0 });
