@@ -320,6 +320,16 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     expect(await leases()).toEqual({ a: NOW + 120_000, b: NOW + 99_000, c: NOW + 30_000, d: NOW + 99_000, other: NOW + 30_000 });
   });
 
+  it("tells which of the given tasks are a worker's active ones", async () => {
+    await insert(store, { id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'queued' });
+    await claim(store, { workerId: 'w1', limit: 2 });
+    await claim(store, { workerId: 'w2' });
+    await store.changeStatus({ taskId: 'b', from: 'assigned', to: 'completed', at: NOW, reason: null, message: null, patch: {} });
+    expect((await store.activeTaskIds('w1', ['a', 'b', 'c', 'queued', 'missing', "o'quote"])).sort()).toEqual(['a']);
+    expect(await store.activeTaskIds('w2', ['c'])).toEqual(['c']);
+    expect(await store.activeTaskIds('w1', [])).toEqual([]);
+  });
+
   it('finds active tasks whose lease ran out or whose deadline passed', async () => {
     await insert(store, { id: 'lease' }, { id: 'deadline', resources: { maxExecutionSeconds: 10 } }, { id: 'fine', resources: { maxExecutionSeconds: 100 } }, { id: 'done' }, { id: 'waiting' });
     await claim(store, { limit: 4, leaseMs: 60_000 });

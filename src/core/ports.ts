@@ -99,6 +99,8 @@ export interface TaskStore {
    * `ifEndsBefore`; with `taskIds`, only of those among them.
    */
   renewLeases(workerId: string, until: EpochMs, ifEndsBefore: EpochMs, taskIds?: readonly string[]): Promise<number>;
+  /** Those of `taskIds` that are active tasks of the worker. */
+  activeTaskIds(workerId: string, taskIds: readonly string[]): Promise<string[]>;
   /** Active tasks whose lease ran out or whose deadline passed. */
   findExpired(now: EpochMs, limit: number): Promise<Task[]>;
 

@@ -129,9 +129,8 @@ export class WorkerService {
     const { leaseMs } = this.settings;
     await this.store.renewLeases(workerId, now + leaseMs, now + Math.floor((leaseMs * 2) / 3), runningTaskIds);
     if (!runningTaskIds?.length) return { stop: [] };
-    // One read for all of them: an agent with a prefetch holds hundreds.
-    const held = await this.store.listTasks({ ids: runningTaskIds, workerId }, { limit: runningTaskIds.length, offset: 0 });
-    const stillHeld = new Set(held.filter((task) => isActive(task.status)).map((task) => task.id));
+    // Their ids only, in one read: an agent with a prefetch holds hundreds.
+    const stillHeld = new Set(await this.store.activeTaskIds(workerId, runningTaskIds));
     return { stop: runningTaskIds.filter((id) => !stillHeld.has(id)) };
   }
 

@@ -230,6 +230,11 @@ export class PostgresStore implements TaskStore {
     });
   }
 
+  async activeTaskIds(workerId: string, taskIds: readonly string[]): Promise<string[]> {
+    const rows = await this.query<{ id: string }>(`SELECT id FROM tasks WHERE worker_id = $1 AND ${ACTIVE} AND id = ANY($2::text[])`, [workerId, taskIds]);
+    return rows.map((row) => row.id);
+  }
+
   async findExpired(now: EpochMs, max: number): Promise<Task[]> {
     return this.queryTasks(
       `SELECT ${TASK_SELECT_LIST} FROM tasks WHERE ${ACTIVE}

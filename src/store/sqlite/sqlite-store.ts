@@ -317,6 +317,13 @@ export class SqliteStore implements TaskStore {
     );
   }
 
+  async activeTaskIds(workerId: string, taskIds: readonly string[]): Promise<string[]> {
+    this.openReadScope();
+    return this.prepare(`SELECT id FROM tasks WHERE worker_id = ? AND ${ACTIVE} AND id IN (SELECT value FROM json_each(?))`)
+      .pluck()
+      .all(workerId, JSON.stringify(taskIds)) as string[];
+  }
+
   async findExpired(now: EpochMs, limit: number): Promise<Task[]> {
     this.openReadScope();
     const rows = this.prepareTaskRows(
