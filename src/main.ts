@@ -44,7 +44,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     },
     { logLevel: config.logLevel, isReady: async () => !closing && (await store.countTasks({ ids: [] })) === 0 },
   );
-  const monitor = new LeaseMonitor(store, tasks, systemClock, config.leaseCheckMs, (error) =>
+  const monitor = new LeaseMonitor(store, tasks, systemClock, { intervalMs: config.leaseCheckMs, leaseMs: config.leaseMs }, (error) =>
     app.log.error({ err: error }, 'lease sweep failed'),
   );
   await workers.resumeLeases();

@@ -215,7 +215,7 @@ describe.each(ENGINES)('worker protocol on %s', (engine) => {
     expect(beat.body.stop).toEqual([task.body.id]);
   });
 
-  it('lets the lease of a task its worker does not list run out, so a claim whose answer was lost comes back', async () => {
+  it('lets the lease of a task its worker does not list run out: a claim whose answer was lost comes back, no retry spent', async () => {
     const queue = freshQueue();
     const listed = await api('POST', '/tasks', { queue, priority: 2 });
     const lost = await api('POST', '/tasks', { queue, priority: 1 });
@@ -227,7 +227,9 @@ describe.each(ENGINES)('worker protocol on %s', (engine) => {
       expect((await api('POST', `/workers/${worker}/heartbeat`, { running: [listed.body.id] })).body.stop).toEqual([]);
     }
     expect((await api('GET', `/tasks/${listed.body.id}`)).body).toMatchObject({ status: 'assigned', workerId: worker });
-    expect((await api('GET', `/tasks/${lost.body.id}`)).body).toMatchObject({ status: 'queued', retryCount: 1, workerId: null });
+    expect((await api('GET', `/tasks/${lost.body.id}`)).body).toMatchObject({ status: 'queued', retryCount: 0, workerId: null });
+    const history = (await api('GET', `/tasks/${lost.body.id}/history`)).body.changes;
+    expect(history.at(-1)).toMatchObject({ from: 'assigned', to: 'queued', reason: 'not held by its worker' });
   });
 
   it('ends a task that runs past its max execution time as timeout', async () => {

@@ -1,11 +1,23 @@
 import type { Task } from '../domain/task.js';
+import { renewalWindowMs } from '../domain/worker.js';
 import type { Clock, TaskStore } from './ports.js';
 import type { TaskService } from './task-service.js';
+
+export interface LeaseMonitorSettings {
+  /** How often to sweep. */
+  intervalMs: number;
+  leaseMs: number;
+}
 
 /**
  * Takes back tasks whose worker went silent (lease expired: back to the queue with
  * retry count + 1, or failed once retries are spent) and ends tasks that ran past their
  * max execution time as `timeout`.
+ *
+ * A lease can also run out while its worker heartbeats: the worker did not list the task
+ * because it never got it (the answer to its claim was lost). Then the task goes back to its
+ * queue with no retry spent. Told apart by the worker's last heartbeat: one that came while the
+ * lease was due for renewal would have renewed it had the worker listed the task.
  */
 export class LeaseMonitor {
   private timer: NodeJS.Timeout | undefined;
@@ -15,7 +27,7 @@ export class LeaseMonitor {
     private readonly store: TaskStore,
     private readonly tasks: TaskService,
     private readonly clock: Clock,
-    private readonly intervalMs: number,
+    private readonly settings: LeaseMonitorSettings,
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -24,7 +36,7 @@ export class LeaseMonitor {
       this.running ??= this.sweep()
         .then(() => undefined, this.onError)
         .finally(() => (this.running = undefined));
-    }, this.intervalMs);
+    }, this.settings.intervalMs);
     this.timer.unref();
   }
 
@@ -37,10 +49,11 @@ export class LeaseMonitor {
   async sweep(): Promise<number> {
     const now = this.clock.now();
     const expired = await this.store.findExpired(now, 500);
+    const lastHeartbeats = new Map<string, number | undefined>();
     let moved = 0;
     for (const task of expired) {
       try {
-        await this.expire(task, now);
+        await this.expire(task, now, await this.lastHeartbeat(task.workerId, lastHeartbeats));
         moved++;
       } catch {
         // Lost a race with the worker's own report or another instance's monitor: theirs stands.
@@ -49,7 +62,13 @@ export class LeaseMonitor {
     return moved;
   }
 
-  private async expire(task: Task, now: number): Promise<void> {
+  private async lastHeartbeat(workerId: string | null, known: Map<string, number | undefined>): Promise<number | undefined> {
+    if (workerId === null) return undefined;
+    if (!known.has(workerId)) known.set(workerId, (await this.store.getWorker(workerId))?.lastHeartbeatAt);
+    return known.get(workerId);
+  }
+
+  private async expire(task: Task, now: number, lastHeartbeatAt: number | undefined): Promise<void> {
     const limit = task.resources.maxExecutionSeconds * 1000;
     if (limit > 0 && task.startedAt !== null && task.startedAt + limit < now) {
       await this.tasks.changeStatus(task.id, 'timeout', {
@@ -57,6 +76,16 @@ export class LeaseMonitor {
         message: `ran longer than ${task.resources.maxExecutionSeconds} s`,
         current: task,
         patch: { error: `max execution time of ${task.resources.maxExecutionSeconds} s exceeded` },
+      });
+      return;
+    }
+    const dueSince = (task.leaseExpiresAt ?? 0) - renewalWindowMs(this.settings.leaseMs);
+    if (lastHeartbeatAt !== undefined && lastHeartbeatAt > dueSince) {
+      await this.tasks.changeStatus(task.id, 'queued', {
+        reason: 'not held by its worker',
+        message: `worker ${task.workerId} heartbeats without this task: it never got it`,
+        current: task,
+        patch: { eligibleAt: now },
       });
       return;
     }

@@ -3,7 +3,7 @@ import type { JsonValue } from '../domain/json.js';
 import type { WorkerCapacity } from '../domain/resources.js';
 import { hasPassed, isActive, isFinished, type TaskStatus } from '../domain/status.js';
 import type { Task, TaskPatch } from '../domain/task.js';
-import type { Worker, WorkerResources } from '../domain/worker.js';
+import { renewalWindowMs, type Worker, type WorkerResources } from '../domain/worker.js';
 import { ClaimWaiters } from './claim-waiters.js';
 import { uuidv7 } from './ids.js';
 import type { Clock, EventBus, NewLogLine, TaskStore } from './ports.js';
@@ -122,12 +122,10 @@ export class WorkerService {
   async heartbeat(workerId: string, runningTaskIds?: string[]): Promise<{ stop: string[] }> {
     const now = this.clock.now();
     if (!(await this.store.touchWorker(workerId, now))) throw notFound('worker', workerId);
-    // Only leases down to two thirds of their time are renewed: a worker told to heartbeat every
-    // third of a lease renews each one before it runs out, and most tasks, done in seconds, are
-    // never rewritten for it. Renewing every lease at every heartbeat rewrote each row an agent
-    // held (up to 510 with a prefetch of 500) once a second.
+    // Only leases within the renewal window: renewing every lease at every heartbeat rewrote each
+    // row an agent held (up to 510 with a prefetch of 500) once a second.
     const { leaseMs } = this.settings;
-    await this.store.renewLeases(workerId, now + leaseMs, now + Math.floor((leaseMs * 2) / 3), runningTaskIds);
+    await this.store.renewLeases(workerId, now + leaseMs, now + renewalWindowMs(leaseMs), runningTaskIds);
     if (!runningTaskIds?.length) return { stop: [] };
     // Their ids only, in one read: an agent with a prefetch holds hundreds.
     const stillHeld = new Set(await this.store.activeTaskIds(workerId, runningTaskIds));

@@ -25,3 +25,12 @@ export interface Queue {
 }
 
 export const DEFAULT_QUEUE = 'default';
+
+/**
+ * A heartbeat renews a lease of its worker's once less than this much of it is left (two thirds
+ * of a lease). A worker told to heartbeat every third of a lease renews each one before it runs
+ * out, and most tasks, done in seconds, are never rewritten for it.
+ */
+export function renewalWindowMs(leaseMs: number): number {
+  return Math.floor((leaseMs * 2) / 3);
+}
