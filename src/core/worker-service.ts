@@ -141,7 +141,9 @@ export class WorkerService {
   async resumeLeases(): Promise<void> {
     const now = this.clock.now();
     const until = now + this.settings.leaseMs;
-    for (const worker of await this.store.listWorkers()) await this.store.renewLeases(worker.id, until, until);
+    // All at once: group commit makes them one transaction, not a commit per worker.
+    const workers = await this.store.listWorkers();
+    await Promise.all(workers.map((worker) => this.store.renewLeases(worker.id, until, until)));
   }
 
   /** Hands back what the worker holds (to its queue, no retry spent) and forgets it. */
