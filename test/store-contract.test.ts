@@ -396,6 +396,20 @@ describe.each(ENGINES)('TaskStore contract: %s', (engine) => {
     expect((await store.listWorkers()).map((w) => w.id)).toEqual(['w2']);
   });
 
+  it('forgets workers silent for long that hold no active task', async () => {
+    await store.upsertWorker(worker('silent', NOW, { lastHeartbeatAt: NOW }));
+    await store.upsertWorker(worker('silent-busy', NOW, { lastHeartbeatAt: NOW }));
+    await store.upsertWorker(worker('silent-done', NOW, { lastHeartbeatAt: NOW }));
+    await store.upsertWorker(worker('alive', NOW, { lastHeartbeatAt: NOW + 500 }));
+    await insert(store, { id: 'held' }, { id: 'finished' });
+    await claim(store, { workerId: 'silent-busy' });
+    await claim(store, { workerId: 'silent-done' });
+    await store.changeStatus({ taskId: 'finished', from: 'assigned', to: 'completed', at: NOW, reason: null, message: null, patch: {} });
+    expect(await store.deleteSilentWorkers(NOW + 100)).toBe(2);
+    expect((await store.listWorkers()).map((w) => w.id).sort()).toEqual(['alive', 'silent-busy']);
+    expect(await store.deleteSilentWorkers(NOW + 100)).toBe(0);
+  });
+
   it('keeps queues and counts what waits in each', async () => {
     expect(await store.ensureQueue('gpu', NOW)).toEqual({ name: 'gpu', createdAt: NOW });
     expect(await store.ensureQueue('gpu', NOW + 1)).toEqual({ name: 'gpu', createdAt: NOW });

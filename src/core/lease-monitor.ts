@@ -3,6 +3,16 @@ import { renewalWindowMs } from '../domain/worker.js';
 import type { Clock, TaskStore } from './ports.js';
 import type { TaskService } from './task-service.js';
 
+/**
+ * A worker silent this long that holds no task is forgotten (it no longer shows in the worker
+ * list): ClearML's default worker timeout (`workers.register`, 600 s). Agents register anew at
+ * each start, so without it the list only grows. A forgotten worker that comes back registers
+ * again under its id.
+ */
+const SILENT_WORKER_MS = 600_000;
+/** Looked for at most once a minute: it is a write, even when it deletes nothing. */
+const FORGET_EVERY_MS = 60_000;
+
 export interface LeaseMonitorSettings {
   /** How often to sweep. */
   intervalMs: number;
@@ -11,8 +21,8 @@ export interface LeaseMonitorSettings {
 
 /**
  * Takes back tasks whose worker went silent (lease expired: back to the queue with
- * retry count + 1, or failed once retries are spent) and ends tasks that ran past their
- * max execution time as `timeout`.
+ * retry count + 1, or failed once retries are spent), ends tasks that ran past their
+ * max execution time as `timeout`, and forgets workers long silent.
  *
  * A lease can also run out while its worker heartbeats: the worker did not list the task
  * because it never got it (the answer to its claim was lost). Then the task goes back to its
@@ -22,6 +32,7 @@ export interface LeaseMonitorSettings {
 export class LeaseMonitor {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private lastForget = 0;
 
   constructor(
     private readonly store: TaskStore,
@@ -48,6 +59,10 @@ export class LeaseMonitor {
   /** One pass; returns how many tasks it moved. */
   async sweep(): Promise<number> {
     const now = this.clock.now();
+    if (now - this.lastForget >= FORGET_EVERY_MS) {
+      this.lastForget = now;
+      await this.store.deleteSilentWorkers(now - SILENT_WORKER_MS);
+    }
     const expired = await this.store.findExpired(now, 500);
     const lastHeartbeats = new Map<string, number | undefined>();
     let moved = 0;

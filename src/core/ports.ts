@@ -116,6 +116,8 @@ export interface TaskStore {
   listWorkers(): Promise<Worker[]>;
   touchWorker(id: string, at: EpochMs): Promise<boolean>;
   deleteWorker(id: string): Promise<boolean>;
+  /** Forgets the workers silent since before `silentSince` that hold no active task; answers how many. */
+  deleteSilentWorkers(silentSince: EpochMs): Promise<number>;
 
   ensureQueue(name: string, at: EpochMs): Promise<Queue>;
   listQueues(): Promise<Queue[]>;

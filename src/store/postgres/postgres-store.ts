@@ -296,6 +296,16 @@ export class PostgresStore implements TaskStore {
     return this.writes.run(async (client) => (await client.query('DELETE FROM workers WHERE id = $1', [id])).rowCount === 1);
   }
 
+  deleteSilentWorkers(silentSince: EpochMs): Promise<number> {
+    return this.writes.run(async (client) => {
+      const result = await client.query(
+        `DELETE FROM workers WHERE last_heartbeat_at < $1 AND NOT EXISTS (SELECT 1 FROM tasks WHERE worker_id = workers.id AND ${ACTIVE})`,
+        [silentSince],
+      );
+      return result.rowCount ?? 0;
+    });
+  }
+
   ensureQueue(name: string, at: EpochMs): Promise<Queue> {
     return this.writes.run(async (client) => {
       await client.query('INSERT INTO queues (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, at]);

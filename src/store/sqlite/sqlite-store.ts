@@ -384,6 +384,15 @@ export class SqliteStore implements TaskStore {
     return this.writes.run(() => this.prepare('DELETE FROM workers WHERE id = ?').run(id).changes === 1);
   }
 
+  deleteSilentWorkers(silentSince: EpochMs): Promise<number> {
+    return this.writes.run(
+      () =>
+        this.prepare(
+          `DELETE FROM workers WHERE last_heartbeat_at < ? AND NOT EXISTS (SELECT 1 FROM tasks WHERE worker_id = workers.id AND ${ACTIVE})`,
+        ).run(silentSince).changes,
+    );
+  }
+
   ensureQueue(name: string, at: EpochMs): Promise<Queue> {
     return this.writes.run(() => {
       this.prepare('INSERT INTO queues (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, at);
