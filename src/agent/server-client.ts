@@ -74,6 +74,12 @@ export class ServerClient {
   private readonly url: URL;
   // Long polls hold a connection each; the rest share a few kept-alive ones.
   private readonly connections: http.Agent;
+  /**
+   * Aborted when a request gets an answer while others wait to retry: the server is back, so
+   * they go at once. Their backoff reaches 5 s; the heartbeat, sent every second at most,
+   * ends it for all after a restart.
+   */
+  private serverBack: AbortController | undefined;
 
   constructor(
     baseUrl: string,
@@ -156,6 +162,7 @@ export class ServerClient {
       let retryable: unknown;
       try {
         const answer = await send(this.url, this.connections, method, path, headers, payload, signal);
+        if (answer.status < 500) this.serverReached();
         if (answer.status < 300) return answer;
         const text = answer.body.toString('utf8');
         if (answer.status < 500) throw refusal(answer.status, text);
@@ -166,8 +173,14 @@ export class ServerClient {
       }
       if (!retry) throw retryable;
       this.onRetry(retryable, attempt);
-      await pause(backoffDelayMs(attempt), signal);
+      this.serverBack ??= new AbortController();
+      await pause(backoffDelayMs(attempt), signal ? AbortSignal.any([signal, this.serverBack.signal]) : this.serverBack.signal);
     }
+  }
+
+  private serverReached(): void {
+    this.serverBack?.abort();
+    this.serverBack = undefined;
   }
 }
 
