@@ -33,6 +33,9 @@ const HISTORY_COLUMNS = ['task_id', 'from_status', 'to_status', 'at', 'reason', 
 // every read of a task showed in profiles.
 const SELECT_TASK = `SELECT ${TASK_SELECT_LIST} FROM tasks WHERE id = ?`;
 const SELECT_LOG_MARK = 'SELECT log_run AS run, log_n AS n FROM tasks WHERE id = ?';
+// A bound on the statement cache, whatever mix of filters and patches clients send: a claim
+// statement takes about 25 KB (25 MB for 1,000 of them), and the hot paths use a few dozen.
+const MAX_CACHED_STATEMENTS = 1000;
 const WHERE_SYNTAX: WhereSyntax = {
   placeholder: () => '?',
   inJsonList: (column, marker) => `${column} IN (SELECT value FROM json_each(${marker}))`,
@@ -140,6 +143,8 @@ export class SqliteStore implements TaskStore {
     let statement = this.statements.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql);
+      // The oldest goes first (it is prepared again if needed, and freed once unreferenced).
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
       this.statements.set(sql, statement);
     }
     return statement;
