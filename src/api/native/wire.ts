@@ -49,22 +49,26 @@ export function toCapacity(
   return capacity;
 }
 
+// toTaskInput and toReport copy the body, then replace the field they convert. Object rest and
+// spread (`const { resources, ...rest } = body`) cost about 1 µs a task against 0.1-0.2 for
+// Object.assign: batch submissions went from 16.5-17.1 to 14.3-15.1 µs of server CPU a task
+// (bench phase 3, 3 alternating runs). The body came from JSON.parse: its open-ended fields are
+// JSON values.
+
 export function toTaskInput(body: TaskSubmission, field = 'body'): TaskInput {
-  const { resources, ...rest } = body;
-  // The body came from JSON.parse, so its open-ended fields are JSON values.
-  return { ...(rest as Omit<TaskInput, 'resources'>), resources: toResources(resources, `${field}.resources`) };
+  const input = Object.assign({}, body) as unknown as TaskInput;
+  input.resources = toResources(body.resources, `${field}.resources`);
+  return input;
 }
 
 export function toReport(body: ReportBody, now: number): TaskReport {
-  const { logs, ...rest } = body;
-  return {
-    ...(rest as Omit<TaskReport, 'logs'>),
-    logs: logs?.map((line) => ({
-      at: line.at ?? now,
-      stream: line.stream ?? 'stdout',
-      level: line.level ?? 'info',
-      message: line.message,
-      ...(line.n === undefined ? {} : { n: line.n }),
-    })),
-  };
+  const report = Object.assign({}, body) as unknown as TaskReport;
+  report.logs = body.logs?.map((line) => ({
+    at: line.at ?? now,
+    stream: line.stream ?? 'stdout',
+    level: line.level ?? 'info',
+    message: line.message,
+    ...(line.n === undefined ? {} : { n: line.n }),
+  }));
+  return report;
 }
