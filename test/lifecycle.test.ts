@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTaskhubError } from '../src/domain/errors.js';
 import { canTransition, hasPassed, TASK_STATUSES, type TaskStatus } from '../src/domain/status.js';
 import { InProcessEventBus } from '../src/core/in-process-event-bus.js';
+import type { TaskEvent } from '../src/core/ports.js';
 import { TaskService } from '../src/core/task-service.js';
 import { BlobDirectory } from '../src/store/blob-directory.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -101,5 +102,27 @@ describe('status changes through the service (real SQLite file)', () => {
     expect(final.status).toBe((won[0] as PromiseFulfilledResult<{ status: string }>).value.status);
     const history = await tasks.history(id);
     expect(history.filter((change) => change.from === 'running')).toHaveLength(1);
+  });
+
+  it('sets queuedAt whenever the task enters its queue, and says it in the event of the task leaving it', async () => {
+    const events = new InProcessEventBus();
+    const seen: TaskEvent[] = [];
+    events.subscribe((event) => seen.push(event));
+    let now = 1_000_000;
+    const timed = new TaskService(store, events, new BlobDirectory(mkdtempSync(join(tmpdir(), 'taskhub-lifecycle-'))), { now: () => now }, { retryDelayMs: 0 });
+    const { id } = await timed.submit({ name: 'queued twice' });
+    now += 1_000;
+    expect(await timed.changeStatus(id, 'queued')).toMatchObject({ queuedAt: 1_000_000 }); // a refresh is no new queueing
+    now += 1_000;
+    await timed.cancel(id);
+    now += 1_000;
+    expect(await timed.enqueue(id)).toMatchObject({ queuedAt: 1_003_000 });
+    const changes = seen.filter((event) => event.type === 'status_changed');
+    expect(changes.map((event) => [event.from, event.to, event.queuedAt])).toEqual([
+      [null, 'queued', undefined],
+      ['queued', 'queued', 1_000_000],
+      ['queued', 'stopped', 1_000_000],
+      ['stopped', 'queued', undefined],
+    ]);
   });
 });

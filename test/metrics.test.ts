@@ -131,7 +131,14 @@ describe('GET /metrics (Prometheus)', () => {
 });
 
 describe('task timings from events', () => {
-  const change = (taskId: string, from: TaskStatus | null, to: TaskStatus, at: number): TaskEvent => ({ type: 'status_changed', taskId, from, to, at });
+  const change = (taskId: string, from: TaskStatus | null, to: TaskStatus, at: number, queuedAt?: number): TaskEvent => ({
+    type: 'status_changed',
+    taskId,
+    from,
+    to,
+    at,
+    ...(queuedAt === undefined ? {} : { queuedAt }),
+  });
 
   it('measures queued → active and active → final, once per phase', () => {
     const claims: number[] = [];
@@ -139,16 +146,16 @@ describe('task timings from events', () => {
     const timings = new TaskTimings({ claimLatency: (s) => claims.push(s), duration: (s, status) => durations.push([s, status]) });
     for (const event of [
       change('a', null, 'queued', 1_000),
-      change('a', 'queued', 'assigned', 1_250),
+      change('a', 'queued', 'assigned', 1_250, 1_000),
       change('a', 'assigned', 'spawned', 1_300),
       change('a', 'spawned', 'running', 2_000),
       change('a', 'running', 'queued', 3_000), // a retry: measured again from here
-      change('a', 'queued', 'running', 3_500),
+      change('a', 'queued', 'running', 3_500, 3_000),
       change('a', 'running', 'completed', 6_500),
       change('b', 'created', 'running', 10), // never seen queued: no claim latency, but a duration
       change('b', 'running', 'stopped', 5), // another instance's clock behind ours: never negative
       change('c', null, 'queued', 7_000),
-      change('c', 'queued', 'stopped', 7_100), // cancelled while waiting: nothing to measure
+      change('c', 'queued', 'stopped', 7_100, 7_000), // cancelled while waiting: nothing to measure
       change('c', 'stopped', 'running', 7_200), // force-restarted: measured from here
       change('c', 'running', 'failed', 7_700),
     ]) {
@@ -162,12 +169,20 @@ describe('task timings from events', () => {
     ]);
   });
 
-  it(`forgets the oldest tasks past ${MAX_TRACKED_TASKS} in flight`, () => {
+  it('takes the queue time from the claim, whatever it saw before (another instance, a restart)', () => {
     const claims: number[] = [];
     const timings = new TaskTimings({ claimLatency: (s) => claims.push(s), duration: () => {} });
-    for (let i = 0; i <= MAX_TRACKED_TASKS; i++) timings.record(change(`t${i}`, null, 'queued', 0));
-    timings.record(change('t0', 'queued', 'assigned', 1_000));
-    timings.record(change(`t${MAX_TRACKED_TASKS}`, 'queued', 'assigned', 2_000));
-    expect(claims).toEqual([2]);
+    timings.record(change('never-seen', 'queued', 'assigned', 5_000, 2_000));
+    timings.record(change('no-time', 'queued', 'assigned', 5_000)); // an event from before queuedAt was sent
+    expect(claims).toEqual([3]);
+  });
+
+  it(`forgets the oldest tasks past ${MAX_TRACKED_TASKS} held by workers`, () => {
+    const durations: number[] = [];
+    const timings = new TaskTimings({ claimLatency: () => {}, duration: (s) => durations.push(s) });
+    for (let i = 0; i <= MAX_TRACKED_TASKS; i++) timings.record(change(`t${i}`, 'queued', 'assigned', 0, 0));
+    timings.record(change('t0', 'assigned', 'completed', 1_000));
+    timings.record(change(`t${MAX_TRACKED_TASKS}`, 'assigned', 'completed', 2_000));
+    expect(durations).toEqual([2]);
   });
 });

@@ -128,7 +128,15 @@ export interface TaskStore {
 }
 
 export type TaskEvent =
-  | { type: 'status_changed'; taskId: string; from: TaskStatus | null; to: TaskStatus; at: EpochMs }
+  | {
+      type: 'status_changed';
+      taskId: string;
+      from: TaskStatus | null;
+      to: TaskStatus;
+      at: EpochMs;
+      /** Leaving `queued`: when the task entered it (its queuedAt), for claim latency. */
+      queuedAt?: EpochMs | null;
+    }
   | { type: 'log_appended'; taskId: string; count: number }
   | { type: 'result_ready'; taskId: string }
   /** A task became claimable in this queue: wakes long-polling workers. */

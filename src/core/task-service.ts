@@ -149,7 +149,8 @@ export class TaskService {
   }
 
   private announce(from: TaskStatus, task: Task, at: number): void {
-    this.events.publish({ type: 'status_changed', taskId: task.id, from, to: task.status, at });
+    const event = { type: 'status_changed' as const, taskId: task.id, from, to: task.status, at };
+    this.events.publish(from === 'queued' ? { ...event, queuedAt: task.queuedAt } : event);
     if (task.status === 'queued' && task.queue) {
       this.events.publish({ type: 'task_queued', queue: task.queue, resources: task.resources });
     }

@@ -173,7 +173,14 @@ export class WorkerService {
     const ticket = this.waiters.take(request);
     const announce = (claimed: Task[]) => {
       for (const task of claimed) {
-        this.events.publish({ type: 'status_changed', taskId: task.id, from: 'queued', to: 'assigned', at: task.statusChangedAt });
+        this.events.publish({
+          type: 'status_changed',
+          taskId: task.id,
+          from: 'queued',
+          to: 'assigned',
+          at: task.statusChangedAt,
+          queuedAt: task.queuedAt,
+        });
       }
       return claimed;
     };

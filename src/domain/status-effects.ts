@@ -8,7 +8,7 @@ export function statusEffects(task: Task, to: TaskStatus, now: EpochMs): TaskPat
       return { queue: null, queuedAt: null, workerId: null, leaseExpiresAt: null, startedAt: null, completedAt: null };
     case 'queued':
       return {
-        queuedAt: task.status === 'queued' ? task.queuedAt : (task.queuedAt ?? now),
+        queuedAt: task.status === 'queued' ? task.queuedAt : now,
         workerId: null,
         leaseExpiresAt: null,
         completedAt: null,

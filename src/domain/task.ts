@@ -66,6 +66,7 @@ export interface Task {
   maxRetries: number;
   retryReason: string | null;
   createdAt: EpochMs;
+  /** When the task last entered its queue (a retry or a hand-back queues it again). */
   queuedAt: EpochMs | null;
   startedAt: EpochMs | null;
   completedAt: EpochMs | null;

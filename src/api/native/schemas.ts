@@ -110,7 +110,7 @@ export const TaskView = Type.Object({
   maxRetries: Type.Integer(),
   retryReason: NullableString,
   createdAt: Type.Integer(),
-  queuedAt: NullableInteger,
+  queuedAt: Type.Union([Type.Integer(), Type.Null()], { description: 'when the task last entered its queue (a retry queues it again)' }),
   startedAt: NullableInteger,
   completedAt: NullableInteger,
   updatedAt: Type.Integer(),
