@@ -160,14 +160,11 @@ describe('builtin/echo and the registry', () => {
     expect(context.statuses).toEqual([]);
   });
 
-  it('an unknown model fails naming the builtin ones; an aborted task stops', async () => {
+  it('an unknown model fails naming the builtin ones', async () => {
     expect(await new BuiltinExecutor().run(harness.context({ modelId: 'builtin/gpt-9', input: 'x' }))).toMatchObject({
       status: 'failed',
       error: expect.stringContaining('builtin/sentiment, builtin/text-classifier'),
     });
-    const context = harness.context({ modelId: 'builtin/echo', input: 1 });
-    context.abort();
-    expect(await new BuiltinExecutor().run(context)).toEqual({ status: 'stopped' });
   });
 
   it('lists the versions of the packages installed', () => {
