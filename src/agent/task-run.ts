@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { JsonValue } from '../domain/json.js';
-import type { LogStream } from '../domain/task.js';
+import type { JsonObject, JsonValue } from '../domain/json.js';
+import type { LogStream, Task } from '../domain/task.js';
 import type { ArtifactAccess, ExecutionContext, ExecutionOutcome, Executor } from '../executors/executor.js';
 import type { ExecutionSlots, SlotWait } from './execution-slots.js';
 import type { ReportOutbox } from './report-outbox.js';
@@ -35,10 +35,6 @@ export class TaskRun {
   private controller: AbortController | undefined;
   /** The task's place in line while it waits for a slot. */
   private slotWait: SlotWait | undefined;
-  /** This run's log lines are numbered (`n`) under this id, so that one sent again is stored once. */
-  private runId: string | undefined;
-  private linesLogged = 0;
-
   constructor(
     readonly claim: Claim,
     private readonly executor: Executor | undefined,
@@ -139,36 +135,67 @@ export class TaskRun {
   }
 
   private context(scratch: ScratchDirectory): ExecutionContext {
-    const intermediate: JsonValue[] = [];
-    const signal = () => this.signal;
-    const artifactsFor = this.artifactsFor;
-    let artifacts: ArtifactAccess | undefined;
-    return {
-      get workDir() {
-        return scratch.path;
-      },
-      task: this.claim.task,
-      secrets: this.claim.secrets,
-      get signal() {
-        return signal();
-      },
-      stopGraceMs: this.settings.stopGraceMs,
-      get artifacts() {
-        return (artifacts ??= artifactsFor(signal()));
-      },
-      log: (stream: LogStream, message: string) =>
-        this.report({
-          runId: (this.runId ??= randomUUID()),
-          logs: [{ at: Date.now(), stream, level: stream === 'stderr' ? 'error' : 'info', message: message.slice(0, MAX_TEXT), n: ++this.linesLogged }],
-        }),
-      progress: (fraction) => this.report({ progress: Math.min(1, Math.max(0, fraction)) }),
-      spawned: (details) => this.report({ status: 'spawned', ...details }),
-      running: () => this.report({ status: 'running' }),
-      intermediateResult: (value) => {
-        intermediate.push(value);
-        this.report({ intermediateResults: [...intermediate] });
-      },
-    };
+    const { task, secrets } = this.claim;
+    return new RunContext(task, secrets, this.settings.stopGraceMs, scratch, () => this.signal, this.artifactsFor, (report) => this.report(report));
+  }
+}
+
+/**
+ * What an executor gets for one run. A class rather than an object literal with getters and
+ * closures, which V8 builds accessor by accessor at run time: the agent's CPU per builtin task
+ * went from 10.3-15.1 to 5.8-8.3 µs (bench/agent-run.mjs, medians of 2 alternating runs).
+ */
+class RunContext implements ExecutionContext {
+  /** This run's log lines are numbered (`n`) under this id, so that one sent again is stored once. */
+  private runId: string | undefined;
+  private linesLogged = 0;
+  private readonly intermediate: JsonValue[] = [];
+  private artifactAccess: ArtifactAccess | undefined;
+
+  constructor(
+    readonly task: Task,
+    readonly secrets: JsonObject | null,
+    readonly stopGraceMs: number,
+    private readonly scratch: ScratchDirectory,
+    private readonly signalOfRun: () => AbortSignal,
+    private readonly artifactsFor: (signal: AbortSignal) => ArtifactAccess,
+    private readonly report: (report: Omit<WireReport, 'taskId'>) => void,
+  ) {}
+
+  get workDir(): string {
+    return this.scratch.path;
+  }
+
+  get signal(): AbortSignal {
+    return this.signalOfRun();
+  }
+
+  get artifacts(): ArtifactAccess {
+    return (this.artifactAccess ??= this.artifactsFor(this.signal));
+  }
+
+  log(stream: LogStream, message: string): void {
+    this.report({
+      runId: (this.runId ??= randomUUID()),
+      logs: [{ at: Date.now(), stream, level: stream === 'stderr' ? 'error' : 'info', message: message.slice(0, MAX_TEXT), n: ++this.linesLogged }],
+    });
+  }
+
+  progress(fraction: number): void {
+    this.report({ progress: Math.min(1, Math.max(0, fraction)) });
+  }
+
+  spawned(details?: { clusterName?: string; externalJobName?: string }): void {
+    this.report({ status: 'spawned', ...details });
+  }
+
+  running(): void {
+    this.report({ status: 'running' });
+  }
+
+  intermediateResult(value: JsonValue): void {
+    this.intermediate.push(value);
+    this.report({ intermediateResults: [...this.intermediate] });
   }
 }
 
